@@ -1,0 +1,141 @@
+"""A results root on any pyarrow filesystem: a local path, NFS, or a URI such as s3://.
+
+Every write is atomic: the bytes go to a sibling name that starts with `_` (which readers
+and pyarrow datasets ignore), then are moved into place, so a crashed trial never leaves a
+file that a reader takes as complete. A trial is complete when its metrics file exists;
+it is written last.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import posixpath
+import uuid
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+
+from fakedet.errors import UserError
+from fakedet.schema import METRICS_SCHEMA, SCORES_SCHEMA, file_schema
+
+
+def _is_uri(root: str) -> bool:
+    return "://" in root
+
+
+class ResultsStore:
+    """Paths and atomic writes under one results root."""
+
+    def __init__(self, root: str | Path):
+        root = str(root)
+        if not root:
+            raise UserError("the results location is empty")
+        try:
+            if _is_uri(root):
+                self.fs, self.base = pafs.FileSystem.from_uri(root)
+            else:
+                self.fs, self.base = pafs.LocalFileSystem(), str(Path(root).expanduser().absolute())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError, ValueError) as e:
+            reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+            raise UserError(f"invalid results location {root!r}: {reason}") from None
+        self.root = root if _is_uri(root) else self.base
+        self.base = self.base.rstrip("/")
+
+    # --- layout ------------------------------------------------------------------------
+    def path(self, *parts: str) -> str:
+        return posixpath.join(self.base, *parts)
+
+    def uri(self, *parts: str) -> str:
+        """A path as Ray Tune and other tools take it: local absolute or scheme://."""
+        if _is_uri(self.root):
+            return posixpath.join(self.root.rstrip("/"), *parts)
+        return self.path(*parts)
+
+    def metrics_path(self, key: str, arch: str, protocol: str, generator: str | None = None):
+        name = f"{key}.parquet" if generator is None else f"{key}.x-{generator}.parquet"
+        return self.path("metrics", f"arch={arch}", f"protocol={protocol}", name)
+
+    def scores_path(self, key: str, arch: str, protocol: str) -> str:
+        return self.path("scores", f"arch={arch}", f"protocol={protocol}", f"{key}.parquet")
+
+    def trial_path(self, key: str, name: str = "") -> str:
+        return self.path("trials", key, name) if name else self.path("trials", key)
+
+    # --- checks ------------------------------------------------------------------------
+    def check_writable(self) -> None:
+        """Fail early, with one clear line, if the root is unusable."""
+        try:
+            info = self.fs.get_file_info(self.base)
+            if info.type == pafs.FileType.File:
+                raise UserError(f"results location {self.root} is a file, not a directory")
+            self.fs.create_dir(self.base, recursive=True)
+            probe = self.path(f"_probe-{uuid.uuid4().hex}")
+            with self.fs.open_output_stream(probe) as f:
+                f.write(b"ok")
+            self.fs.delete_file(probe)
+        except UserError:
+            raise
+        except (OSError, pa.ArrowException) as e:
+            raise UserError(
+                f"results location {self.root} is not writable: {str(e).splitlines()[0]}"
+            ) from None
+
+    def exists(self, path: str) -> bool:
+        try:
+            return self.fs.get_file_info(path).type == pafs.FileType.File
+        except OSError:
+            return False
+
+    def is_complete(self, key: str, arch: str, protocol: str) -> bool:
+        return self.exists(self.metrics_path(key, arch, protocol))
+
+    def mtime(self, path: str):
+        return self.fs.get_file_info(path).mtime
+
+    # --- atomic writes -----------------------------------------------------------------
+    def write_bytes(self, path: str, data: bytes) -> None:
+        directory, name = posixpath.split(path)
+        self.fs.create_dir(directory, recursive=True)
+        tmp = posixpath.join(directory, f"_tmp-{uuid.uuid4().hex[:8]}-{name}")
+        try:
+            with self.fs.open_output_stream(tmp) as f:
+                f.write(data)
+            self.fs.move(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                self.fs.delete_file(tmp)
+            raise
+
+    def write_table(self, path: str, table: pa.Table) -> None:
+        sink = io.BytesIO()
+        pq.write_table(table, sink, compression="zstd")
+        self.write_bytes(path, sink.getvalue())
+
+    def write_json(self, path: str, obj) -> None:
+        self.write_bytes(path, json.dumps(obj, indent=2, sort_keys=True).encode())
+
+    def read_bytes(self, path: str) -> bytes:
+        with self.fs.open_input_file(path) as f:
+            return f.read()
+
+    def read_json(self, path: str):
+        return json.loads(self.read_bytes(path))
+
+    def read_table(self, path: str) -> pa.Table:
+        with self.fs.open_input_file(path) as f:
+            return pq.read_table(f)
+
+    # --- typed writes ------------------------------------------------------------------
+    def write_metrics(self, table: pa.Table, key, arch, protocol, generator=None) -> str:
+        path = self.metrics_path(key, arch, protocol, generator)
+        self.write_table(path, table.select(file_schema(METRICS_SCHEMA).names))
+        return path
+
+    def write_scores(self, table: pa.Table, key: str, arch: str, protocol: str) -> str:
+        path = self.scores_path(key, arch, protocol)
+        self.write_table(path, table.select(file_schema(SCORES_SCHEMA).names))
+        return path

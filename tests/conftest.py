@@ -1,0 +1,71 @@
+"""Shared fixtures. Tests never touch the network: only loopback connections are allowed."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fakedet import data as fmnist
+from fakedet.errors import DataError
+
+REPO = Path(__file__).resolve().parents[1]
+_connect = socket.socket.connect
+
+
+def _loopback_only(self, address):
+    host = address[0] if isinstance(address, tuple) else address
+    if isinstance(host, str) and not (
+        host.startswith("127.") or host in ("localhost", "::1", "0.0.0.0") or "/" in host
+    ):
+        raise OSError(f"tests must not use the network (tried {address})")
+    return _connect(self, address)
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    monkeypatch.setattr(socket.socket, "connect", _loopback_only)
+
+
+@pytest.fixture(scope="session")
+def fashion_mnist() -> fmnist.FashionMNIST:
+    """The real dataset, found without downloading; CI must have it (see .ci/run)."""
+    try:
+        return fmnist.load(download=False)
+    except DataError as e:
+        if os.environ.get("CI"):
+            pytest.fail(f"Fashion-MNIST is required in CI: {e}")
+        pytest.skip(f"Fashion-MNIST not available: {e}")
+
+
+@pytest.fixture(scope="session")
+def data_dir(fashion_mnist) -> str:
+    return fashion_mnist.source
+
+
+def run_cli(*args: str, env: dict | None = None, timeout: float = 300):
+    """Run `python <args>` from the repo root; returns the CompletedProcess."""
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+    )
+
+
+def assert_user_error(proc, *fragments: str) -> None:
+    """Exit status 2, one line on stderr starting with 'error:', no traceback."""
+    err = proc.stderr.strip()
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), err
+    for fragment in fragments:
+        assert fragment in err, (fragment, err)

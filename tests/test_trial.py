@@ -1,0 +1,135 @@
+import json
+
+import pyarrow.parquet as pq
+import pytest
+
+from conftest import assert_user_error, run_cli
+from fakedet.store import ResultsStore
+from fakedet.trial import make_config, run_trial
+
+TINY = ["--max-steps", "3", "--eval-limit", "150"]
+
+
+def test_same_seed_same_metrics(fashion_mnist, tmp_path):
+    cfg = make_config("hands_on", 1, "1,2,3", max_steps=4, eval_limit=100)
+    tables = []
+    for name in ("a", "b"):
+        store = ResultsStore(tmp_path / name)
+        run_trial(cfg, fashion_mnist, store, device="cpu")
+        t = store.read_table(store.metrics_path(cfg.key, cfg.arch, cfg.protocol))
+        tables.append(
+            t.drop_columns(["wall_seconds"]).sort_by(
+                [("suite", "ascending"), ("metric", "ascending")]
+            )
+        )
+    assert tables[0].equals(tables[1])
+    other = make_config("hands_on", 2, "1,2,3", max_steps=4, eval_limit=100)
+    assert other.key != cfg.key
+
+
+def test_key_is_deterministic_and_budget_sensitive():
+    a = make_config("brownlee", 0, "9,6,0")
+    assert a.key == make_config("brownlee", 0, [0, 6, 9]).key
+    assert a.key.startswith("brownlee_s0_h0-6-9_seed_")
+    assert make_config("brownlee", 0, "0,6,9", max_steps=5).key != a.key
+    assert make_config("brownlee", 0, "0,6,9", overrides={"lr_d": "1e-3"}).key != a.key
+
+
+def test_trial_cli_end_to_end(tmp_path, data_dir):
+    results = tmp_path / "results"
+    args = [
+        "-m",
+        "fakedet.trial",
+        "--arch",
+        "hands_on",
+        "--held-out",
+        "9,6,0",
+        "--seed",
+        "0",
+        "--results",
+        str(results),
+        "--data-dir",
+        data_dir,
+        *TINY,
+    ]
+    proc = run_cli(*args)
+    assert proc.returncode == 0, proc.stderr
+    assert "classification report" in proc.stdout and "recall per suite" in proc.stdout
+    key = make_config("hands_on", 0, "0,6,9", max_steps=3, eval_limit=150).key
+    trial_dir = results / "trials" / key
+    for name in ("generator.pt", "discriminator.pt", "samples.png", "trial.json", "history.json"):
+        assert (trial_dir / name).is_file(), name
+    assert (trial_dir / "samples.png").read_bytes()[:4] == b"\x89PNG"
+    metrics = pq.read_table(results / "metrics/arch=hands_on/protocol=seed" / f"{key}.parquet")
+    df = metrics.to_pandas()
+    assert set(df.suite) == {"own_fake", "real_heldout", "real_test", "overall", "operating_point"}
+    support = df[df.metric == "accuracy"].set_index("suite").support.to_dict()
+    assert support == {"own_fake": 300, "real_heldout": 150, "real_test": 150, "overall": 600}
+    assert (df.steps == 3).all() and (df.torch_version != "").all()
+    scores = pq.read_table(results / "scores/arch=hands_on/protocol=seed" / f"{key}.parquet")
+    assert scores.num_rows == 600 and str(scores.schema.field("score").type) == "float"
+    assert json.loads((trial_dir / "trial.json").read_text())["key"] == key
+    assert not [p for p in results.rglob("*") if p.name.startswith("_")]
+
+    metrics_file = results / "metrics/arch=hands_on/protocol=seed" / f"{key}.parquet"
+    mtime = metrics_file.stat().st_mtime
+    again = run_cli(*args)
+    assert again.returncode == 0 and "skipped" in again.stdout
+    assert metrics_file.stat().st_mtime == mtime
+
+
+@pytest.mark.parametrize(
+    "extra,fragment",
+    [
+        (["--arch", "resnet"], "valid: hands_on, brownlee, tf_dcgan"),
+        (["--held-out", "0,6"], "held-out triple"),
+        (["--held-out", "0,6,6"], "held-out triple"),
+        (["--seed", "-1"], "seed must be a non-negative integer"),
+        (["--seed", "x"], "invalid int value"),
+        (["--set", "optimizer=sgd"], "optimizer"),
+        (["--max-steps", "0"], "max_steps must be >= 1"),
+    ],
+)
+def test_bad_input_one_line_exit_2_nothing_written(tmp_path, extra, fragment):
+    results = tmp_path / "results"
+    proc = run_cli("-m", "fakedet.trial", "--results", str(results), *TINY, *extra)
+    assert_user_error(proc, fragment)
+    assert not results.exists()
+
+
+def test_bad_locations_and_data(tmp_path):
+    as_file = tmp_path / "file"
+    as_file.write_text("keep me")
+    proc = run_cli("-m", "fakedet.trial", "--results", str(as_file), *TINY)
+    assert_user_error(proc, "is a file")
+    assert as_file.read_text() == "keep me"
+    proc = run_cli("-m", "fakedet.trial", "--results", str(as_file / "sub"), *TINY)
+    assert_user_error(proc, "not writable")
+    proc = run_cli("-m", "fakedet.trial", "--results", "nosuchscheme://b/x", *TINY)
+    assert_user_error(proc, "invalid results location")
+
+    bad_data = tmp_path / "data"
+    bad_data.mkdir()
+    for name in (
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    ):
+        (bad_data / name).write_bytes(b"\x00\x00\x08\x01" + (1).to_bytes(4, "big") + b"\x00")
+    results = tmp_path / "results"
+    proc = run_cli(
+        "-m", "fakedet.trial", "--results", str(results), "--data-dir", str(bad_data), *TINY
+    )
+    assert_user_error(proc, "train-images-idx3-ubyte is corrupt")
+    assert not (results / "metrics").exists()
+    proc = run_cli(
+        "-m",
+        "fakedet.trial",
+        "--results",
+        str(results),
+        "--data-dir",
+        str(tmp_path / "nowhere"),
+        *TINY,
+    )
+    assert_user_error(proc, "does not hold the four Fashion-MNIST IDX files")
