@@ -55,12 +55,17 @@ class ResultsStore:
             return posixpath.join(self.root.rstrip("/"), *parts)
         return self.path(*parts)
 
-    def metrics_path(self, key: str, arch: str, protocol: str, generator: str | None = None):
+    def _result_path(self, kind: str, key: str, arch: str, protocol: str, generator=None):
         name = f"{key}.parquet" if generator is None else f"{key}.x-{generator}.parquet"
-        return self.path("metrics", f"arch={arch}", f"protocol={protocol}", name)
+        return self.path(kind, f"arch={arch}", f"protocol={protocol}", name)
 
-    def scores_path(self, key: str, arch: str, protocol: str) -> str:
-        return self.path("scores", f"arch={arch}", f"protocol={protocol}", f"{key}.parquet")
+    def metrics_path(self, key: str, arch: str, protocol: str, generator: str | None = None):
+        """A trial's metrics file, or its cross_fake file against `generator`'s fakes."""
+        return self._result_path("metrics", key, arch, protocol, generator)
+
+    def scores_path(self, key: str, arch: str, protocol: str, generator: str | None = None):
+        """A trial's per-image scores, or those of its cross_fake suite."""
+        return self._result_path("scores", key, arch, protocol, generator)
 
     def trial_path(self, key: str, name: str = "") -> str:
         return self.path("trials", key, name) if name else self.path("trials", key)
@@ -135,7 +140,7 @@ class ResultsStore:
         self.write_table(path, table.select(file_schema(METRICS_SCHEMA).names))
         return path
 
-    def write_scores(self, table: pa.Table, key: str, arch: str, protocol: str) -> str:
-        path = self.scores_path(key, arch, protocol)
+    def write_scores(self, table: pa.Table, key, arch, protocol, generator=None) -> str:
+        path = self.scores_path(key, arch, protocol, generator)
         self.write_table(path, table.select(file_schema(SCORES_SCHEMA).names))
         return path
