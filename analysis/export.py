@@ -1,0 +1,81 @@
+"""The summary's tables as markdown, CSV or JSON: the same numbers as the rich tables."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+
+from analysis.stats import Estimate
+from analysis.tables import TableData, fmt
+
+
+def _json_cell(cell):
+    if isinstance(cell, Estimate):
+        return {
+            "value": _num(cell.value),
+            "low": _num(cell.low),
+            "high": _num(cell.high),
+            "n": cell.n,
+        }
+    if isinstance(cell, float):
+        return _num(cell)
+    if hasattr(cell, "item"):  # numpy scalars
+        return _json_cell(cell.item())
+    return cell
+
+
+def _num(x: float):
+    return None if x is None or math.isnan(x) else float(x)
+
+
+def to_json(tables: list[TableData]) -> str:
+    """One object per table: name, title, columns, rows (lists of cells), caption."""
+    out = [
+        {
+            "name": t.name,
+            "title": t.title,
+            "columns": t.columns,
+            "rows": [[_json_cell(c) for c in row] for row in t.rows],
+            "caption": t.caption,
+        }
+        for t in tables
+    ]
+    return json.dumps(out, indent=2)
+
+
+def to_markdown(tables: list[TableData]) -> str:
+    parts = []
+    for t in tables:
+        lines = [
+            f"### {t.title}",
+            "",
+            "| " + " | ".join(t.columns) + " |",
+            "|" + "|".join("---" for _ in t.columns) + "|",
+        ]
+        lines += [
+            "| " + " | ".join(fmt(c).replace("|", "\\|") for c in row) + " |" for row in t.rows
+        ]
+        if t.caption:
+            lines += ["", *(f"_{line}_  " for line in t.caption.splitlines())]
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts) + "\n"
+
+
+def to_csv(tables: list[TableData]) -> str:
+    """Long format: table, row (its label cells), column, value, low, high, n."""
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["table", "row", "column", "value", "low", "high", "n"])
+    for t in tables:
+        for row in t.rows:
+            labels = [fmt(c) for c in row if isinstance(c, str)][:2]
+            for col, cell in zip(t.columns, row, strict=True):
+                if isinstance(cell, Estimate):
+                    w.writerow(
+                        [t.name, " / ".join(labels), col, cell.value, cell.low, cell.high, cell.n]
+                    )
+                elif cell is not None and fmt(cell) not in labels:
+                    w.writerow([t.name, " / ".join(labels), col, fmt(cell), "", "", ""])
+    return buf.getvalue()

@@ -1,0 +1,110 @@
+"""PNG figures of the summary (needs the `plots` extra: matplotlib)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from analysis.design import Grid
+from analysis.tables import HEADLINE, PRIMARY
+from fakedet.data import CLASSES
+from fakedet.errors import UserError
+
+
+def _pyplot():
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise UserError("--plots needs matplotlib: pip install 'fakedet[plots]'") from None
+    return plt
+
+
+def write_plots(grid: Grid, directory: str | Path) -> list[Path]:
+    """Four PNGs: class false-flag heatmap, headline metrics, cross matrix, unseen recall."""
+    plt = _pyplot()
+    out = Path(directory)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"cannot create plot directory {out}: {e.strerror}") from None
+    boot, archs, written = grid.bootstrap(), grid.archs, []
+
+    def save(fig, name):
+        path = out / name
+        fig.tight_layout()
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+        written.append(path)
+
+    # 1. per-class false-flag rate, held out vs trained, one row per (arch, condition)
+    rows, labels = [], []
+    for arch in archs:
+        for suite, cond in (("real_heldout", "held out"), ("real_test", "trained")):
+            rows.append(
+                [
+                    boot.mean(grid.get(arch, suite, "false_flag_rate", class_id=c)).value
+                    for c in range(len(CLASSES))
+                ]
+            )
+            labels.append(f"{arch}: {cond}")
+    fig, ax = plt.subplots(figsize=(10, 1 + 0.5 * len(rows)))
+    im = ax.imshow(np.array(rows, dtype=float), cmap="viridis", vmin=0, vmax=1, aspect="auto")
+    ax.set_xticks(range(len(CLASSES)), CLASSES, rotation=45, ha="right")
+    ax.set_yticks(range(len(labels)), labels)
+    fig.colorbar(im, ax=ax, label="false-flag rate")
+    ax.set_title("False-flag rate of real images per class")
+    save(fig, "class_false_flags.png")
+
+    # 2. headline metrics with interval bars
+    fig, ax = plt.subplots(figsize=(9, 4))
+    width = 0.8 / max(len(archs), 1)
+    for i, arch in enumerate(archs):
+        ests = [boot.mean(grid.get(arch, "overall", m)) for _, m in HEADLINE]
+        x = np.arange(len(HEADLINE)) + i * width
+        vals = np.array([e.value for e in ests])
+        err = np.clip([[e.value - e.low for e in ests], [e.high - e.value for e in ests]], 0, None)
+        ax.bar(x, vals, width, yerr=err, capsize=3, label=arch)
+    ax.set_xticks(np.arange(len(HEADLINE)) + width * (len(archs) - 1) / 2, [h for h, _ in HEADLINE])
+    ax.set_ylim(0, 1)
+    ax.set_title("Overall suite: mean and 95% CI over trials")
+    ax.legend()
+    save(fig, "headline.png")
+
+    # 3. cross-generator heatmap
+    m = np.array(
+        [
+            [
+                boot.mean(
+                    grid.get(d, "own_fake" if g == d else "cross_fake", "generated_recall", g)
+                ).value
+                for g in archs
+            ]
+            for d in archs
+        ],
+        dtype=float,
+    )
+    fig, ax = plt.subplots(figsize=(1.5 + 1.2 * len(archs), 1 + 1.0 * len(archs)))
+    im = ax.imshow(m, cmap="magma", vmin=0, vmax=1)
+    for (i, j), v in np.ndenumerate(m):
+        ax.text(j, i, "-" if np.isnan(v) else f"{v:.2f}", ha="center", va="center", color="w")
+    ax.set_xticks(range(len(archs)), archs)
+    ax.set_yticks(range(len(archs)), archs)
+    ax.set_xlabel("generator")
+    ax.set_ylabel("detector")
+    fig.colorbar(im, ax=ax, label="fake recall")
+    save(fig, "cross_generator.png")
+
+    # 4. distribution over triples of real recall on unseen classes
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for arch in archs:
+        per_triple = np.nanmean(grid.get(arch, "real_heldout", PRIMARY["real_heldout"]), axis=1)
+        ax.hist(per_triple[np.isfinite(per_triple)], bins=20, range=(0, 1), alpha=0.6, label=arch)
+    ax.set_xlabel("real recall on held-out classes (mean over seeds)")
+    ax.set_ylabel("triples")
+    ax.legend()
+    save(fig, "unseen_recall_by_triple.png")
+    return written
