@@ -157,6 +157,15 @@ def connect(address: str | None, num_cpus: int | None = None, num_gpus: int | No
         raise UserError(f"cannot connect to Ray at {address}: {str(e).splitlines()[0]}") from None
 
 
+def wait_for_gpus(timeout: float, poll: float = 5.0) -> float:
+    """Wait up to `timeout` seconds for GPUs to join (an autoscaling cluster starts its GPU
+    workers after the head); returns the GPUs seen."""
+    deadline = time.time() + timeout
+    while (gpus := ray.cluster_resources().get("GPU", 0)) == 0 and time.time() < deadline:
+        time.sleep(poll)
+    return gpus
+
+
 def trial_resources(cpus: float, gpus: float) -> dict:
     """Per-trial resources: a GPU fraction only where the cluster has GPUs."""
     have_gpus = ray.cluster_resources().get("GPU", 0) > 0

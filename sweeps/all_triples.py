@@ -3,13 +3,15 @@
     python sweeps/all_triples.py                 # the report's 2 archs x 5 seeds x 120 triples
     python sweeps/all_triples.py --smoke         # a tiny budget on 3 triples, 1 seed (~2 min, CPU)
     python sweeps/all_triples.py --dry-run       # the plan, without running it
-    ray up cluster.yaml && python sweeps/all_triples.py --address auto --results s3://bucket/run
+    ray up cluster.yaml; ray attach cluster.yaml  # then, on the head node:
+    python sweeps/all_triples.py --address auto --results s3://bucket/run
 
 Rerunning the same command after an interruption finishes only what is missing.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 from rich.console import Console
@@ -121,6 +123,11 @@ def main(argv: list[str] | None = None) -> int:
     store.check_writable()
     import ray
 
+    joined = args.address or os.environ.get("RAY_ADDRESS")
+    if joined and args.gpus_per_trial > 0 and not args.dry_run:
+        with console.status(f"waiting up to {args.gpu_wait:g} s for GPU workers to join"):
+            if not sweep.wait_for_gpus(args.gpu_wait):
+                console.print("[yellow]no GPU in the cluster: trials run on CPUs")
     resources = sweep.trial_resources(args.cpus_per_trial, args.gpus_per_trial)
     done = {t.key for t in trials if store.is_complete(t.key, t.arch, t.protocol)}
     todo = [t for t in trials if t.key not in done]

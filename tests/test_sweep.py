@@ -1,0 +1,248 @@
+"""The sweep on a local Ray (2 CPUs): smoke run, GPU packing, node loss, driver crash."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, assert_user_error, run_cli
+from fakedet.errors import UserError
+from fakedet.protocol import ALL_TRIPLES
+from fakedet.sweep import cross_pairs, parse_seeds, parse_triples, plan_name
+from fakedet.trial import make_config
+
+SWEEP = "sweeps/all_triples.py"
+TINY = ["--max-steps", "3", "--eval-limit", "100", "--cross-fakes", "100", "--num-cpus", "2"]
+
+
+def metric_files(root: Path) -> list[Path]:
+    return sorted((root / "metrics").rglob("*.parquet")) if (root / "metrics").exists() else []
+
+
+def own_files(root: Path) -> list[Path]:
+    return [p for p in metric_files(root) if ".x-" not in p.name]
+
+
+def temporaries(root: Path) -> list[Path]:
+    return [p for p in root.rglob("_tmp-*")]
+
+
+def test_parsers():
+    assert parse_seeds("0-4") == (0, 1, 2, 3, 4) and parse_seeds("3,1,3") == (3, 1)
+    assert parse_triples("all") == ALL_TRIPLES
+    assert parse_triples("9,6,0;1,2,3") == ((0, 6, 9), (1, 2, 3))
+    spread = parse_triples("3")
+    assert spread == (ALL_TRIPLES[0], ALL_TRIPLES[40], ALL_TRIPLES[80])
+    for bad in ("x", "-1", "1-"):
+        with pytest.raises(UserError):
+            parse_seeds(bad)
+    for bad in ("0", "121", "1,2;3,4,5"):
+        with pytest.raises(UserError):
+            parse_triples(bad)
+
+
+def test_cross_pairs_and_plan_name():
+    trials = [make_config(a, 0, t) for a in ("hands_on", "brownlee") for t in ("0,1,2", "3,4,5")]
+    done = {t.key for t in trials[:3]}  # brownlee on 3,4,5 is missing
+    pairs = {(d.arch, g.arch, d.heldout) for d, g in cross_pairs(trials, done)}
+    assert pairs == {("hands_on", "brownlee", (0, 1, 2)), ("brownlee", "hands_on", (0, 1, 2))}
+    assert plan_name(trials) == plan_name(trials[::-1]) != plan_name(trials[:2])
+
+
+def test_smoke_sweep_with_logical_gpus(tmp_path, data_dir):
+    root = tmp_path / "results"
+    args = [
+        SWEEP,
+        "--archs",
+        "hands_on,brownlee",
+        "--seeds",
+        "0",
+        "--triples",
+        "0,1,2;3,4,5",
+        "--results",
+        str(root),
+        "--data-dir",
+        data_dir,
+        "--num-gpus",
+        "2",
+        *TINY,
+    ]
+    proc = run_cli(*args)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "0.25 GPU" in proc.stdout  # the cluster has (logical) GPUs: trials ask for a share
+    own = own_files(root)
+    assert len(own) == 4
+    cross = sorted(p.name for p in metric_files(root) if ".x-" in p.name)
+    assert len(cross) == 4
+    assert {n.split(".x-")[1] for n in cross} == {"hands_on.parquet", "brownlee.parquet"}
+    for p in own:
+        key = p.name.removesuffix(".parquet")
+        for name in ("generator.pt", "discriminator.pt", "samples.png", "trial.json"):
+            assert (root / "trials" / key / name).is_file()
+    assert (root / "_tune").is_dir() and not temporaries(root)
+
+    mtimes = {p: p.stat().st_mtime_ns for p in metric_files(root)}
+    again = run_cli(*args)
+    assert again.returncode == 0, again.stderr
+    assert {p: p.stat().st_mtime_ns for p in metric_files(root)} == mtimes
+
+
+def test_gpu_packing_with_logical_gpus(tmp_path):
+    """At 0.25 GPU per trial on 2 (logical) GPUs, at most 8 trials run at once."""
+    import ray
+    from ray import tune
+
+    from fakedet.sweep import trial_resources
+
+    def sleepy(config):
+        start = time.time()
+        time.sleep(1.5)
+        Path(config["out"], f"{config['i']}.txt").write_text(f"{start} {time.time()}")
+        tune.report({"ok": 1})
+
+    ray.init(num_cpus=2, num_gpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        resources = trial_resources(0.1, 0.25)
+        assert resources == {"cpu": 0.1, "gpu": 0.25}
+        tune.Tuner(
+            tune.with_resources(sleepy, resources),
+            param_space={"i": tune.grid_search(list(range(12))), "out": str(tmp_path)},
+            run_config=tune.RunConfig(storage_path=str(tmp_path / "tune"), verbose=0),
+        ).fit()
+    finally:
+        ray.shutdown()
+    spans = [tuple(map(float, p.read_text().split())) for p in tmp_path.glob("*.txt")]
+    assert len(spans) == 12
+    peak = max(sum(s <= t < e for s, e in spans) for t, _ in spans)
+    assert 2 < peak <= 8, peak
+
+    ray.init(num_cpus=2, num_gpus=0, include_dashboard=False, log_to_driver=False)
+    try:
+        assert trial_resources(1, 0.25) == {"cpu": 1, "gpu": 0}  # no GPUs: ask for none
+    finally:
+        ray.shutdown()
+
+
+def _start_sweep(args: list[str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, *args],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+def _wait_for(predicate, timeout: float, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"sweep ended early:\n{proc.stdout.read()}")
+        time.sleep(0.2)
+    raise AssertionError("timed out")
+
+
+def test_driver_crash_then_rerun_finishes_only_what_is_missing(tmp_path, data_dir):
+    root = tmp_path / "results"
+    args = [
+        SWEEP,
+        "--archs",
+        "hands_on",
+        "--seeds",
+        "0",
+        "--triples",
+        "4",
+        "--results",
+        str(root),
+        "--data-dir",
+        data_dir,
+        "--max-steps",
+        "30",
+        "--eval-limit",
+        "100",
+        "--num-cpus",
+        "1",
+    ]
+    proc = _start_sweep(args)
+    try:
+        _wait_for(lambda: len(own_files(root)) >= 1, 240, proc)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the driver and the local Ray it started
+        proc.wait()
+    first = {p: p.stat().st_mtime_ns for p in own_files(root)}
+    assert 1 <= len(first) < 4
+
+    rerun = run_cli(*args)
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    after = own_files(root)
+    assert len(after) == 4 and not temporaries(root)
+    assert all(p.stat().st_mtime_ns == first[p] for p in first)  # not recomputed
+
+
+def test_node_loss(tmp_path, data_dir):
+    """A head that runs no trials and two workers; one worker dies mid-sweep."""
+    from ray.cluster_utils import Cluster
+
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0})
+    workers = [cluster.add_node(num_cpus=1) for _ in range(2)]
+    cluster.wait_for_nodes()
+    root = tmp_path / "results"
+    args = [
+        SWEEP,
+        "--address",
+        cluster.address,
+        "--archs",
+        "hands_on",
+        "--seeds",
+        "0",
+        "--triples",
+        "4",
+        "--results",
+        str(root),
+        "--data-dir",
+        data_dir,
+        "--max-steps",
+        "40",
+        "--eval-limit",
+        "100",
+        "--gpu-wait",
+        "0",
+    ]
+    proc = _start_sweep(args)
+    try:
+        _wait_for(lambda: (root / "_tune").exists() and len(own_files(root)) >= 1, 240, proc)
+        cluster.remove_node(workers[0])
+        out, _ = proc.communicate(timeout=400)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        cluster.shutdown()
+    assert proc.returncode == 0, out
+    files = own_files(root)
+    assert len(files) == 4 and len({p.name for p in files}) == 4
+    assert not temporaries(root)
+
+
+@pytest.mark.parametrize(
+    "extra,fragment",
+    [
+        (["--archs", "hands_on,resnet"], "unknown arch 'resnet'"),
+        (["--triples", "0,1"], "held-out triple"),
+        (["--seeds", "a-b"], "--seeds"),
+        (["--address", "127.0.0.1:1"], "cannot reach a Ray cluster at 127.0.0.1:1"),
+        (["--results", "nosuchscheme://bucket/x"], "invalid results location"),
+    ],
+)
+def test_bad_input(tmp_path, extra, fragment):
+    root = tmp_path / "results"
+    proc = run_cli(SWEEP, "--results", str(root), "--smoke", *extra)
+    assert_user_error(proc, fragment)
+    assert not root.exists()
