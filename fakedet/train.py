@@ -53,6 +53,28 @@ def make_optimizer(params, recipe: Recipe, lr: float) -> torch.optim.Optimizer:
     return torch.optim.Adam(params, lr=lr, betas=(recipe.beta1, recipe.beta2), eps=recipe.eps)
 
 
+class _CompiledOrEager(nn.Module):
+    """`torch.compile(module, mode="reduce-overhead")` (CUDA graphs on a GPU), falling back
+    to the eager module, with a warning, if compilation fails on this platform."""
+
+    def __init__(self, module: nn.Module):
+        super().__init__()
+        self.eager = module
+        self.compiled = torch.compile(module, mode="reduce-overhead")
+        self.failed = False
+
+    def forward(self, *args):
+        if not self.failed:
+            try:
+                return self.compiled(*args)
+            except Exception as e:  # no compiler, unsupported op: run eagerly
+                import warnings
+
+                warnings.warn(f"torch.compile failed, training eagerly: {e}", stacklevel=2)
+                self.failed = True
+        return self.eager(*args)
+
+
 def total_steps(recipe: Recipe, n_images: int, max_steps: int | None = None) -> int:
     steps = recipe.epochs * recipe.steps_per_epoch(n_images)
     return min(steps, max_steps) if max_steps is not None else steps
@@ -176,6 +198,7 @@ def train(
     device: torch.device | str = "cpu",
     max_steps: int | None = None,
     on_step: Callable[[int, int], None] | None = None,
+    compile_step: bool = False,
 ) -> TrainResult:
     """Train a GAN of `arch` by `recipe` on `images`.
 
@@ -187,6 +210,8 @@ def train(
         device: where to train.
         max_steps: stop after this many steps (for quick runs).
         on_step: called as on_step(steps_done, steps_total) every 25 steps and at the end.
+        compile_step: run G and D through `torch.compile(mode="reduce-overhead")`; off by
+            default (see BENCHMARKS.md for whether it pays on a GPU).
 
     Returns:
         The trained networks (in eval mode) and the per-epoch history.
@@ -196,7 +221,10 @@ def train(
     G, D = G.to(device).train(), D.to(device).train()
     gen = torch.Generator(device=device).manual_seed(seed)
     data = torch.from_numpy(np.ascontiguousarray(images)).to(device)
-    step_fn = GANStep(G, D, recipe, gen)
+    if compile_step:
+        step_fn = GANStep(_CompiledOrEager(G), _CompiledOrEager(D), recipe, gen)
+    else:
+        step_fn = GANStep(G, D, recipe, gen)
     batches = _Batches(len(data), recipe, gen, device)
     n_total = total_steps(recipe, len(data), max_steps)
     autocast = torch.autocast(device.type, torch.bfloat16, enabled=recipe.precision == "bf16")

@@ -277,6 +277,7 @@ def run_trial(
         key=cfg.key,
         steps=result.steps,
         seconds=seconds,
+        train_seconds=result.seconds,
         device=str(device),
         **{f"recall_{k}": v for k, v in recalls.items()},
     )

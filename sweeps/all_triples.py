@@ -17,6 +17,7 @@ import sys
 from rich.console import Console
 from rich.table import Table
 
+from bench import estimate
 from fakedet import data as fmnist
 from fakedet import sweep
 from fakedet.cli import add_budget_args, parse_overrides
@@ -69,7 +70,7 @@ def build_parser() -> ArgumentParser:
     return p
 
 
-def plan_table(spec, n_total, n_done, resources, cluster) -> Table:
+def plan_table(spec, todo, n_total, n_done, resources, cluster) -> Table:
     t = Table(title="sweep plan", show_header=False)
     t.add_column(style="bold")
     t.add_column()
@@ -89,6 +90,8 @@ def plan_table(spec, n_total, n_done, resources, cluster) -> Table:
         or "the recipes' full budgets"
     )
     t.add_row("budget", str(budget))
+    for line in estimate.describe(todo):
+        t.add_row("estimate", line)
     return t
 
 
@@ -131,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     resources = sweep.trial_resources(args.cpus_per_trial, args.gpus_per_trial)
     done = {t.key for t in trials if store.is_complete(t.key, t.arch, t.protocol)}
     todo = [t for t in trials if t.key not in done]
-    console.print(plan_table(spec, len(trials), len(done), resources, ray.cluster_resources()))
+    cluster = ray.cluster_resources()
+    console.print(plan_table(spec, todo, len(trials), len(done), resources, cluster))
     if args.dry_run:
         return 0
 

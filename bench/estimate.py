@@ -1,0 +1,68 @@
+"""Device-hours of a planned sweep, from the recorded throughput benchmarks.
+
+`bench/results/throughput-<device>.json` (from `python -m bench.throughput`) gives the fast
+path's milliseconds per step per architecture; `bench/results/packing-<device>.json`
+(from `python -m bench.packing`) the aggregate speed-up of several trials sharing a card.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fakedet.train import total_steps
+from fakedet.trial import TrialConfig
+
+RESULTS = Path(__file__).parent / "results"
+SEED_PROTOCOL_TRAIN_IMAGES = 37_800
+
+
+def load_record(name: str) -> dict | None:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def training_hours(trials: list[TrialConfig], record: dict) -> dict[str, float]:
+    """Hours of training per architecture, one trial at a time, at the recorded speed."""
+    hours: dict[str, float] = {}
+    for t in trials:
+        ms = record["results"].get(t.arch, {}).get("fast_ms_per_step")
+        if ms is None:
+            hours[t.arch] = float("nan")
+            continue
+        steps = total_steps(t.recipe, SEED_PROTOCOL_TRAIN_IMAGES, t.max_steps)
+        hours[t.arch] = hours.get(t.arch, 0.0) + steps * ms / 3.6e6
+    return hours
+
+
+def packing_gain(record: dict | None) -> tuple[float, int]:
+    """(aggregate throughput of the best packing / one trial, trials per device)."""
+    if not record:
+        return 1.0, 1
+    rates = {int(k): v["aggregate_images_per_s"] for k, v in record["results"].items()}
+    best = max(rates, key=rates.get)
+    return rates[best] / rates[1], best
+
+
+def describe(trials: list[TrialConfig]) -> list[str]:
+    """Lines for the sweep's plan: the estimated device-hours, or why there is none."""
+    lines = []
+    for device in ("cuda", "cpu"):
+        record = load_record(f"throughput-{device}")
+        if record is None:
+            if device == "cuda":
+                lines.append(
+                    "GPU-hours: not measured yet (no bench/results/throughput-cuda.json;"
+                    " run bench/gpu.sh on a GPU machine)"
+                )
+            continue
+        hours = training_hours(trials, record)
+        gain, k = packing_gain(load_record(f"packing-{device}"))
+        total = sum(hours.values())
+        per_arch = ", ".join(f"{a} {h:,.1f}" for a, h in hours.items())
+        unit = "GPU-hours" if device == "cuda" else "CPU-hours"
+        lines.append(
+            f"{unit} on {record['machine']}: {total / gain:,.1f} "
+            f"({per_arch} one at a time; / {gain:.2f} for {k} per device)"
+        )
+    return lines
