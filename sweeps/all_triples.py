@@ -45,6 +45,13 @@ def build_parser() -> ArgumentParser:
         help="join this Ray cluster (auto, host:port; default $RAY_ADDRESS, else a local Ray)",
     )
     p.add_argument(
+        "--gpu-wait",
+        type=float,
+        default=600,
+        help="when joining a cluster that shows no GPU yet, wait this many seconds for GPU "
+        "workers to join before running on CPUs",
+    )
+    p.add_argument(
         "--gpus-per-trial",
         type=float,
         default=0.25,
