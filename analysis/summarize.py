@@ -42,6 +42,19 @@ def build_parser() -> ArgumentParser:
     return p
 
 
+def _only(df, column: str, wanted: str | None):
+    """Rows whose `column` is one of the comma-separated `wanted` (all rows if None)."""
+    if not wanted:
+        return df
+    names = {w.strip() for w in wanted.split(",")}
+    if unknown := names - set(df[column]):
+        raise UserError(
+            f"no results for {column} {', '.join(sorted(unknown))}; "
+            f"found: {', '.join(sorted(set(df[column])))}"
+        )
+    return df[df[column].isin(names)]
+
+
 def summarize(args) -> tuple[list[tables.TableData], Grid]:
     if not 0 < args.confidence < 1:
         raise UserError(f"--confidence must be in (0, 1), got {args.confidence}")
@@ -49,22 +62,8 @@ def summarize(args) -> tuple[list[tables.TableData], Grid]:
         raise UserError(f"--resamples must be >= 100, got {args.resamples}")
     results = load_results(args.results)
     df = results.metrics
-    if args.archs:
-        wanted = {a.strip() for a in args.archs.split(",")}
-        if unknown := wanted - set(df.arch):
-            raise UserError(
-                f"no results for arch {', '.join(sorted(unknown))}; "
-                f"found: {', '.join(sorted(set(df.arch)))}"
-            )
-        df = df[df.arch.isin(wanted)]
-    if args.suites:
-        wanted = {s.strip() for s in args.suites.split(",")}
-        if unknown := wanted - set(df.suite):
-            raise UserError(
-                f"unknown suite {', '.join(sorted(unknown))}; "
-                f"found: {', '.join(sorted(set(df.suite)))}"
-            )
-        df = df[df.suite.isin(wanted)]
+    df = _only(df, "arch", args.archs)
+    df = _only(df, "suite", args.suites)
     if args.protocol and args.protocol not in set(df.protocol):
         raise UserError(f"no results for protocol {args.protocol!r}")
     df, notes = select(df, args.protocol)

@@ -175,76 +175,38 @@ def claims(grid: Grid) -> TableData:
         ["claim", "statistic", "estimate [CI]", "P(improvement) [CI]", "verdict"],
     )
     boot = grid.bootstrap()
+
+    def add(claim, statistic, x, y, lower=0.0, upper=None, improvement=False):
+        d = boot.difference(x, y)
+        poi = boot.probability_of_improvement(x, y) if improvement else None
+        t.rows.append([claim, statistic, d, poi, verdict(d, lower, upper)])
+
     one, two = REPORT_ARCHS
     if one in grid.archs and two in grid.archs:
+        beats = "1. network 2 beats network 1"
         for suite in ("own_fake", "real_heldout", "real_test", "overall"):
-            x, y = grid.get(two, suite, PRIMARY[suite]), grid.get(one, suite, PRIMARY[suite])
-            d = boot.difference(x, y)
-            t.rows.append(
-                [
-                    "1. network 2 beats network 1",
-                    f"{suite} {PRIMARY[suite]}: {two} - {one}",
-                    d,
-                    boot.probability_of_improvement(x, y),
-                    verdict(d),
-                ]
-            )
-        x, y = (
+            m = PRIMARY[suite]
+            add(beats, f"{suite} {m}: {two} - {one}", grid.get(two, suite, m),
+                grid.get(one, suite, m), improvement=True)  # fmt: skip
+        add(beats, f"other's fakes recall: {two} - {one}",
             grid.get(two, "cross_fake", "generated_recall", one),
-            grid.get(one, "cross_fake", "generated_recall", two),
-        )
-        d = boot.difference(x, y)
-        t.rows.append(
-            [
-                "1. network 2 beats network 1",
-                f"other's fakes recall: {two} - {one}",
-                d,
-                boot.probability_of_improvement(x, y),
-                verdict(d),
-            ]
-        )
+            grid.get(one, "cross_fake", "generated_recall", two), improvement=True)  # fmt: skip
     for arch in grid.archs:
-        d = boot.difference(
-            grid.get(arch, "own_fake", "generated_recall"), grid.get(arch, "overall", "real_recall")
-        )
-        t.rows.append(
-            [
-                "2. fakes are easier than reals",
-                f"{arch}: fake recall - real recall",
-                d,
-                None,
-                verdict(d),
-            ]
-        )
+        add("2. fakes are easier than reals", f"{arch}: fake recall - real recall",
+            grid.get(arch, "own_fake", "generated_recall"),
+            grid.get(arch, "overall", "real_recall"))  # fmt: skip
+    m = SEEN_UNSEEN_MARGIN
     for arch in grid.archs:
-        d = boot.difference(
+        add("3. unseen-class reals pass about as often as seen-class reals",
+            f"{arch}: recall unseen - seen (within ±{m})",
             grid.get(arch, "real_heldout", "real_recall"),
-            grid.get(arch, "real_test", "real_recall"),
-        )
-        t.rows.append(
-            [
-                "3. unseen-class reals pass about as often as seen-class reals",
-                f"{arch}: recall unseen - seen (within ±{SEEN_UNSEEN_MARGIN})",
-                d,
-                None,
-                verdict(d, -SEEN_UNSEEN_MARGIN, SEEN_UNSEEN_MARGIN),
-            ]
-        )
+            grid.get(arch, "real_test", "real_recall"), -m, m)  # fmt: skip
     for arch in grid.archs:
         for gen in grid.generators(arch):
-            d = boot.difference(
+            add("4. detection transfers across generators",
+                f"{arch} on {gen} fakes: recall - own-fake recall (> -{TRANSFER_MARGIN})",
                 grid.get(arch, "cross_fake", "generated_recall", gen),
-                grid.get(arch, "own_fake", "generated_recall"),
-            )
-            t.rows.append(
-                [
-                    "4. detection transfers across generators",
-                    f"{arch} on {gen} fakes: recall - own-fake recall (> -{TRANSFER_MARGIN})",
-                    d,
-                    None,
-                    verdict(d, -TRANSFER_MARGIN),
-                ]
-            )
+                grid.get(arch, "own_fake", "generated_recall"), -TRANSFER_MARGIN)  # fmt: skip
     t.caption = (
         "supported: the CI lies on the claim's side (inside the margin for claim 3); "
         "not supported: entirely on the other side; else inconclusive"

@@ -109,7 +109,9 @@ def trial_main(argv: list[str] | None = None) -> None:
             summary = run_trial(cfg, dataset, store, args.device, args.force, on_step)
         console.print(
             f"[green]done[/] {cfg.key}: {summary['steps']} steps on "
-            f"{summary['device']} in {summary['seconds']:.1f} s → {store.root}"
+            f"{summary['device']} in {summary['seconds']:.1f} s (training "
+            f"{summary['train_seconds']:.1f} s, then writing {summary['write_seconds']:.1f} s)"
+            f" → {store.root}"
         )
     path = store.metrics_path(cfg.key, cfg.arch, cfg.protocol)
     df = pq.read_table(io.BytesIO(store.read_bytes(path))).to_pandas()

@@ -24,7 +24,6 @@ os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # Tune prints nothing at verbo
 
 import ray  # noqa: E402
 from ray import tune
-from rich.console import Group
 from rich.live import Live
 from rich.table import Table
 
@@ -194,12 +193,25 @@ def _cross_task(root: str, detector: dict, generator: dict, n_fakes: int, thread
 
 # --- progress ----------------------------------------------------------------------------
 class LiveStatus(tune.Callback):
-    """Counts for the live display; Tune calls these hooks on the driver."""
+    """Counts for the live display (rich renders it); Tune calls these hooks on the driver.
 
-    def __init__(self, total: int, already_done: int):
-        self.total, self.already = total, already_done
+    Tune pickles its callbacks with the experiment; a restored experiment gets the status
+    of the running driver back (`__reduce__`), not the counts of the crashed one.
+    """
+
+    current: LiveStatus | None = None
+
+    def __init__(self, total: int, already_done: int, phase: str = "training"):
+        self.total, self.already, self.phase = total, already_done, phase
         self.running, self.done, self.failed, self.retries = set(), 0, {}, 0
         self.t0 = time.time()
+        LiveStatus.current = self
+
+    def __reduce__(self):
+        return (_current_status, ())
+
+    def __rich__(self) -> Table:
+        return self.table(self.phase)
 
     def on_trial_start(self, iteration, trials, trial, **info):
         self.running.add(trial.trial_id)
@@ -237,67 +249,83 @@ class LiveStatus(tune.Callback):
         return t
 
 
-class _Renderable:
-    def __init__(self, status: LiveStatus, phase: str):
-        self.status, self.phase = status, phase
-
-    def __rich__(self):
-        return Group(self.status.table(self.phase))
+def _current_status() -> LiveStatus:
+    return LiveStatus.current or LiveStatus(0, 0)
 
 
 # --- the two phases ----------------------------------------------------------------------
-def train_all(
-    todo: list[TrialConfig],
-    data: FashionMNIST,
-    store: ResultsStore,
-    name: str,
-    resources: dict,
-    status: LiveStatus,
-    max_failures: int = 3,
-    console=None,
-) -> dict[str, str]:
-    """Phase 1: run `todo` with Tune. Returns {trial key: first error line} of failures."""
-    wrapped = tune.with_resources(tune.with_parameters(trainable, data=data), resources)
+def _tuner(wrapped, todo, store, name, resources, status, max_failures, console):
+    """Restore the experiment `name` where Tune can, else start it over `todo`."""
     path = store.uri(TUNE_DIR, name)
-    tuner = None
     if tune.Tuner.can_restore(path):
         try:
             tuner = tune.Tuner.restore(
                 path, trainable=wrapped, resume_unfinished=True, restart_errored=True
             )
+            if console:
+                console.print(f"resuming the Tune experiment at {path}")
+            return tuner
         except Exception as e:  # a damaged experiment state: start afresh beside it
             if console:
                 console.print(f"[yellow]cannot restore {path} ({e}); starting afresh")
             name = f"{name}-{int(time.time())}"
-    if tuner is None:
-        param_space = {
-            "trial": tune.grid_search([t.to_dict() for t in todo]),
-            "results": store.root,
-            "cpus": resources["cpu"],
-        }
-        tuner = tune.Tuner(
-            wrapped,
-            param_space=param_space,
-            tune_config=tune.TuneConfig(
-                trial_dirname_creator=lambda trial: (
-                    TrialConfig.from_dict(trial.config["trial"]).key
-                ),
-                reuse_actors=True,
-            ),
-            run_config=tune.RunConfig(
-                name=name,
-                storage_path=store.uri(TUNE_DIR),
-                failure_config=tune.FailureConfig(max_failures=max_failures),
-                verbose=0,
-                callbacks=[status],
-            ),
-        )
-    results = tuner.fit()
-    errors = {}
-    for r in results:
-        if r.error is not None and r.config:
-            key = TrialConfig.from_dict(r.config["trial"]).key
-            errors[key] = (str(r.error).strip().splitlines() or ["unknown error"])[-1]
+    param_space = {
+        "trial": tune.grid_search([t.to_dict() for t in todo]),
+        "results": store.root,
+        "cpus": resources["cpu"],
+    }
+    return tune.Tuner(
+        wrapped,
+        param_space=param_space,
+        tune_config=tune.TuneConfig(
+            trial_dirname_creator=lambda trial: TrialConfig.from_dict(trial.config["trial"]).key,
+            reuse_actors=True,
+        ),
+        run_config=tune.RunConfig(
+            name=name,
+            storage_path=store.uri(TUNE_DIR),
+            failure_config=tune.FailureConfig(max_failures=max_failures),
+            verbose=0,
+            callbacks=[status],
+        ),
+    )
+
+
+def train_all(
+    plan: list[TrialConfig],
+    todo: list[TrialConfig],
+    data: FashionMNIST,
+    store: ResultsStore,
+    resources: dict,
+    status: LiveStatus,
+    max_failures: int = 3,
+    console=None,
+) -> dict[str, str]:
+    """Phase 1: run the missing trials `todo` of `plan` with Tune.
+
+    The experiment is named after the whole plan, so rerunning the same command restores
+    it (`Tuner.restore`). Trials the restored experiment does not hold (results deleted
+    since, say) run in a second, fresh experiment.
+
+    Returns:
+        {trial key: last line of its error} of the trials that failed after retries.
+    """
+    wrapped = tune.with_resources(tune.with_parameters(trainable, data=data), resources)
+    errors, name = {}, plan_name(plan)
+    for _ in range(2):
+        results = _tuner(wrapped, todo, store, name, resources, status, max_failures, console).fit()
+        for r in results:
+            if r.error is not None and r.config:
+                key = TrialConfig.from_dict(r.config["trial"]).key
+                errors[key] = (str(r.error).strip().splitlines() or ["unknown error"])[-1]
+        todo = [
+            t
+            for t in todo
+            if t.key not in errors and not store.is_complete(t.key, t.arch, t.protocol)
+        ]
+        if not todo:
+            break
+        name = plan_name(todo)
     return errors
 
 
@@ -330,5 +358,5 @@ def cross_all(
     return done, len(pairs) - len(todo), errors
 
 
-def live(status: LiveStatus, phase: str, console) -> Live:
-    return Live(_Renderable(status, phase), console=console, refresh_per_second=2, transient=False)
+def live(status: LiveStatus, console) -> Live:
+    return Live(status, console=console, refresh_per_second=2, transient=False)

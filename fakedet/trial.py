@@ -271,6 +271,7 @@ def run_trial(
     )
     table = to_table([{**base, **r} for r in rows], METRICS_SCHEMA)
     store.write_metrics(table, cfg.key, cfg.arch, cfg.protocol)
+    write_seconds = time.perf_counter() - t0 - seconds
     recalls = {r["suite"]: r["value"] for r in rows if r["metric"] == _recall_metric(r["suite"])}
     return dict(
         status="done",
@@ -278,6 +279,7 @@ def run_trial(
         steps=result.steps,
         seconds=seconds,
         train_seconds=result.seconds,
+        write_seconds=write_seconds,
         device=str(device),
         **{f"recall_{k}": v for k, v in recalls.items()},
     )

@@ -150,16 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     errors = {}
     if todo:
         data = fmnist.load(args.data_dir)
-        with sweep.live(status, "training", console):
+        with sweep.live(status, console):
             errors = sweep.train_all(
-                todo,
-                data,
-                store,
-                sweep.plan_name(todo),
-                resources,
-                status,
-                args.max_failures,
-                console,
+                trials, todo, data, store, resources, status, args.max_failures, console
             )
     complete = {t.key for t in trials if store.is_complete(t.key, t.arch, t.protocol)}
     pairs = sweep.cross_pairs(trials, complete)
@@ -168,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
             pairs, store, spec.cross_fakes, resources
         )
 
+    console.print()
     failed = {
         t.key: errors.get(t.key, "no result written") for t in trials if t.key not in complete
     }

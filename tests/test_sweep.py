@@ -100,7 +100,7 @@ def test_gpu_packing_with_logical_gpus(tmp_path):
 
     def sleepy(config):
         start = time.time()
-        time.sleep(1.5)
+        time.sleep(3)
         Path(config["out"], f"{config['i']}.txt").write_text(f"{start} {time.time()}")
         tune.report({"ok": 1})
 
@@ -150,27 +150,15 @@ def _wait_for(predicate, timeout: float, proc: subprocess.Popen | None = None) -
     raise AssertionError("timed out")
 
 
+def four_trials(root: Path, data_dir: str, steps: int, *extra: str) -> list[str]:
+    """A sweep of 4 hands_on trials of `steps` steps each."""
+    budget = f"--archs hands_on --seeds 0 --triples 4 --max-steps {steps} --eval-limit 100"
+    return [SWEEP, *budget.split(), "--results", str(root), "--data-dir", data_dir, *extra]
+
+
 def test_driver_crash_then_rerun_finishes_only_what_is_missing(tmp_path, data_dir):
     root = tmp_path / "results"
-    args = [
-        SWEEP,
-        "--archs",
-        "hands_on",
-        "--seeds",
-        "0",
-        "--triples",
-        "4",
-        "--results",
-        str(root),
-        "--data-dir",
-        data_dir,
-        "--max-steps",
-        "30",
-        "--eval-limit",
-        "100",
-        "--num-cpus",
-        "1",
-    ]
+    args = four_trials(root, data_dir, 30, "--num-cpus", "1")
     proc = _start_sweep(args)
     try:
         _wait_for(lambda: len(own_files(root)) >= 1, 240, proc)
@@ -182,6 +170,7 @@ def test_driver_crash_then_rerun_finishes_only_what_is_missing(tmp_path, data_di
 
     rerun = run_cli(*args)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert "resuming the Tune experiment" in rerun.stdout  # Tuner.restore applied
     after = own_files(root)
     assert len(after) == 4 and not temporaries(root)
     assert all(p.stat().st_mtime_ns == first[p] for p in first)  # not recomputed
@@ -195,27 +184,7 @@ def test_node_loss(tmp_path, data_dir):
     workers = [cluster.add_node(num_cpus=1) for _ in range(2)]
     cluster.wait_for_nodes()
     root = tmp_path / "results"
-    args = [
-        SWEEP,
-        "--address",
-        cluster.address,
-        "--archs",
-        "hands_on",
-        "--seeds",
-        "0",
-        "--triples",
-        "4",
-        "--results",
-        str(root),
-        "--data-dir",
-        data_dir,
-        "--max-steps",
-        "40",
-        "--eval-limit",
-        "100",
-        "--gpu-wait",
-        "0",
-    ]
+    args = four_trials(root, data_dir, 40, "--address", cluster.address, "--gpu-wait", "0")
     proc = _start_sweep(args)
     try:
         _wait_for(lambda: (root / "_tune").exists() and len(own_files(root)) >= 1, 240, proc)
