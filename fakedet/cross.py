@@ -47,6 +47,8 @@ def cross_evaluate(
     path = store.metrics_path(detector.key, detector.arch, detector.protocol, generator.arch)
     if store.exists(path):
         return "skipped"
+    scores_path = store.scores_path(detector.key, detector.arch, detector.protocol, generator.arch)
+    store.remove_temporaries(path, scores_path)  # an earlier attempt died mid-write?
     t0 = time.perf_counter()
     dev = pick_device(device)
     G, _ = load_networks(store, generator, dev)

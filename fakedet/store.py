@@ -22,6 +22,8 @@ import pyarrow.parquet as pq
 from fakedet.errors import UserError
 from fakedet.schema import METRICS_SCHEMA, SCORES_SCHEMA, file_schema
 
+TMP_PREFIX = "_tmp-"  # then 8 hex digits, '-', and the final name
+
 
 def _is_uri(root: str) -> bool:
     return "://" in root
@@ -102,10 +104,44 @@ class ResultsStore:
         return self.fs.get_file_info(path).mtime
 
     # --- atomic writes -----------------------------------------------------------------
-    def write_bytes(self, path: str, data: bytes) -> None:
+    @staticmethod
+    def _temporary(path: str) -> str:
         directory, name = posixpath.split(path)
+        return posixpath.join(directory, f"{TMP_PREFIX}{uuid.uuid4().hex[:8]}-{name}")
+
+    def remove_temporaries(self, *paths: str) -> int:
+        """Delete the temporaries of `paths` that a writer killed mid-write left behind
+        (its cleanup never ran). Call it before writing those paths again.
+
+        Returns:
+            How many were deleted.
+        """
+        wanted: dict[str, set[str]] = {}
+        for path in paths:
+            directory, name = posixpath.split(path)
+            wanted.setdefault(directory, set()).add(name)
+        stale = []
+        for directory, names in wanted.items():
+            try:
+                infos = self.fs.get_file_info(pafs.FileSelector(directory, allow_not_found=True))
+            except OSError:
+                continue
+            stale += [
+                i.path
+                for i in infos
+                if i.type == pafs.FileType.File
+                and i.base_name.startswith(TMP_PREFIX)
+                and i.base_name[len(TMP_PREFIX) + 9 :] in names
+            ]
+        for p in stale:
+            with contextlib.suppress(OSError):
+                self.fs.delete_file(p)
+        return len(stale)
+
+    def write_bytes(self, path: str, data: bytes) -> None:
+        directory = posixpath.dirname(path)
         self.fs.create_dir(directory, recursive=True)
-        tmp = posixpath.join(directory, f"_tmp-{uuid.uuid4().hex[:8]}-{name}")
+        tmp = self._temporary(path)
         try:
             with self.fs.open_output_stream(tmp) as f:
                 f.write(data)

@@ -201,6 +201,18 @@ def scores_table(columns: list[dict]):
     return pa.concat_tables(pa.table(c, schema=SCORES_SCHEMA) for c in columns)
 
 
+TRIAL_FILES = ("generator.pt", "discriminator.pt", "samples.png", "history.json", "trial.json")
+
+
+def trial_paths(store: ResultsStore, cfg: TrialConfig) -> list[str]:
+    """Every file a trial writes."""
+    return [
+        *(store.trial_path(cfg.key, name) for name in TRIAL_FILES),
+        store.scores_path(cfg.key, cfg.arch, cfg.protocol),
+        store.metrics_path(cfg.key, cfg.arch, cfg.protocol),
+    ]
+
+
 def run_trial(
     cfg: TrialConfig,
     data: FashionMNIST,
@@ -217,6 +229,7 @@ def run_trial(
     """
     if not force and store.is_complete(cfg.key, cfg.arch, cfg.protocol):
         return dict(status="skipped", key=cfg.key)
+    store.remove_temporaries(*trial_paths(store, cfg))  # an earlier attempt died mid-write?
     t0 = time.perf_counter()
     device = pick_device(str(device) if device else None)
     split = make_split(data, cfg.heldout, cfg.seed, cfg.protocol)

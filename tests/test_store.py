@@ -66,6 +66,19 @@ def test_failed_write_leaves_nothing(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_temporaries_of_a_killed_writer_are_removed(tmp_path):
+    store = ResultsStore(tmp_path)
+    target = store.path("trials", "k", "generator.pt")
+    (tmp_path / "trials" / "k").mkdir(parents=True)
+    (tmp_path / "trials" / "k" / "_tmp-0123abcd-generator.pt").write_bytes(b"half")
+    (tmp_path / "trials" / "k" / "_tmp-0123abcd-discriminator.pt").write_bytes(b"other")
+    (tmp_path / "trials" / "k" / "generator.pt.bak").write_bytes(b"not ours")
+    assert store.remove_temporaries(target) == 1
+    names = sorted(p.name for p in (tmp_path / "trials" / "k").iterdir())
+    assert names == ["_tmp-0123abcd-discriminator.pt", "generator.pt.bak"]
+    assert store.remove_temporaries(store.path("nowhere", "x")) == 0
+
+
 def test_results_location_checks(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(UserError, match="is a file"):
