@@ -99,21 +99,36 @@ class SweepSpec:
     cross_fakes: int = DEFAULT_CROSS_FAKES
     """Fakes per cross-architecture evaluation."""
 
+    def budget(self) -> dict:
+        """What every trial shares: the arguments of `make_config` besides arch, seed, triple."""
+        return dict(
+            protocol=self.protocol,
+            overrides=dict(self.overrides),
+            epochs=self.epochs,
+            max_steps=self.max_steps,
+            eval_limit=self.eval_limit,
+        )
+
+    def param_space(self) -> dict:
+        """Tune's grid: arch x seed x held-out triple, each trial with the shared budget."""
+        return {
+            "arch": tune.grid_search(list(self.archs)),
+            "seed": tune.grid_search(list(self.seeds)),
+            "heldout": tune.grid_search([list(t) for t in self.triples]),
+            "budget": self.budget(),
+        }
+
     def trials(self) -> list[TrialConfig]:
         """Every trial of the sweep, in a fixed order (triple, seed, arch)."""
         return [
-            make_config(
-                arch,
-                seed,
-                triple,
-                self.protocol,
-                self.overrides,
-                self.epochs,
-                self.max_steps,
-                self.eval_limit,
-            )
+            trial_config({"arch": arch, "seed": seed, "heldout": triple, "budget": self.budget()})
             for triple, seed, arch in itertools.product(self.triples, self.seeds, self.archs)
         ]
+
+
+def trial_config(config: dict) -> TrialConfig:
+    """The trial of one point of the grid (a Tune config)."""
+    return make_config(config["arch"], config["seed"], config["heldout"], **config["budget"])
 
 
 def plan_name(trials: list[TrialConfig]) -> str:
@@ -177,7 +192,7 @@ def trainable(config: dict, data: FashionMNIST) -> None:
 
     torch.set_num_threads(max(1, int(config["cpus"])))
     store = ResultsStore(config["results"])
-    tune.report(run_trial(TrialConfig.from_dict(config["trial"]), data, store))
+    tune.report(run_trial(trial_config(config), data, store))
 
 
 @ray.remote(max_retries=3)
@@ -204,6 +219,7 @@ class LiveStatus(tune.Callback):
     def __init__(self, total: int, already_done: int, phase: str = "training"):
         self.total, self.already, self.phase = total, already_done, phase
         self.running, self.done, self.failed, self.retries = set(), 0, {}, 0
+        self.skipped: set[str] = set()  # complete before this run: counted in `already`
         self.t0 = time.time()
         LiveStatus.current = self
 
@@ -216,9 +232,13 @@ class LiveStatus(tune.Callback):
     def on_trial_start(self, iteration, trials, trial, **info):
         self.running.add(trial.trial_id)
 
+    def on_trial_result(self, iteration, trials, trial, result, **info):
+        if result.get("status") == "skipped":
+            self.skipped.add(trial.trial_id)
+
     def on_trial_complete(self, iteration, trials, trial, **info):
         self.running.discard(trial.trial_id)
-        self.done += 1
+        self.done += trial.trial_id not in self.skipped
 
     def on_trial_recover(self, iteration, trials, trial, **info):
         self.running.discard(trial.trial_id)
@@ -226,7 +246,7 @@ class LiveStatus(tune.Callback):
 
     def on_trial_error(self, iteration, trials, trial, **info):
         self.running.discard(trial.trial_id)
-        self.failed[TrialConfig.from_dict(trial.config["trial"]).key] = trial
+        self.failed[trial_config(trial.config).key] = trial
 
     def table(self, phase: str) -> Table:
         elapsed = max(time.time() - self.t0, 1e-9)
@@ -236,10 +256,11 @@ class LiveStatus(tune.Callback):
         t = Table(title=f"sweep: {phase}", show_header=True)
         for col in ("done", "running", "pending", "failed", "retries", "trials/hour", "ETA"):
             t.add_column(col, justify="right")
-        pending = max(left - len(self.running), 0)
+        running = len(self.running - self.skipped)
+        pending = max(left - running, 0)
         t.add_row(
             f"{self.already + self.done}/{self.total}",
-            str(len(self.running)),
+            str(running),
             str(pending),
             str(len(self.failed)),
             str(self.retries),
@@ -254,8 +275,8 @@ def _current_status() -> LiveStatus:
 
 
 # --- the two phases ----------------------------------------------------------------------
-def _tuner(wrapped, todo, store, name, resources, status, max_failures, console):
-    """Restore the experiment `name` where Tune can, else start it over `todo`."""
+def _tuner(spec, wrapped, store, name, resources, status, max_failures, console):
+    """Restore the experiment `name` where Tune can, else start it over the whole grid."""
     path = store.uri(TUNE_DIR, name)
     if tune.Tuner.can_restore(path):
         try:
@@ -269,16 +290,11 @@ def _tuner(wrapped, todo, store, name, resources, status, max_failures, console)
             if console:
                 console.print(f"[yellow]cannot restore {path} ({e}); starting afresh")
             name = f"{name}-{int(time.time())}"
-    param_space = {
-        "trial": tune.grid_search([t.to_dict() for t in todo]),
-        "results": store.root,
-        "cpus": resources["cpu"],
-    }
     return tune.Tuner(
         wrapped,
-        param_space=param_space,
+        param_space={**spec.param_space(), "results": store.root, "cpus": resources["cpu"]},
         tune_config=tune.TuneConfig(
-            trial_dirname_creator=lambda trial: TrialConfig.from_dict(trial.config["trial"]).key,
+            trial_dirname_creator=lambda trial: trial_config(trial.config).key,
             reuse_actors=True,
         ),
         run_config=tune.RunConfig(
@@ -292,8 +308,7 @@ def _tuner(wrapped, todo, store, name, resources, status, max_failures, console)
 
 
 def train_all(
-    plan: list[TrialConfig],
-    todo: list[TrialConfig],
+    spec: SweepSpec,
     data: FashionMNIST,
     store: ResultsStore,
     resources: dict,
@@ -301,31 +316,33 @@ def train_all(
     max_failures: int = 3,
     console=None,
 ) -> dict[str, str]:
-    """Phase 1: run the missing trials `todo` of `plan` with Tune.
+    """Phase 1: every trial of `spec` through Tune; complete ones skip at once.
 
-    The experiment is named after the whole plan, so rerunning the same command restores
-    it (`Tuner.restore`). Trials the restored experiment does not hold (results deleted
-    since, say) run in a second, fresh experiment.
+    The experiment is named after the plan, so rerunning the same command restores it
+    (`Tuner.restore`): finished trials stay finished, the others run. Trials a restored
+    experiment holds as finished but whose results are gone run in a second experiment.
 
     Returns:
         {trial key: last line of its error} of the trials that failed after retries.
     """
     wrapped = tune.with_resources(tune.with_parameters(trainable, data=data), resources)
+    plan = spec.trials()
     errors, name = {}, plan_name(plan)
-    for _ in range(2):
-        results = _tuner(wrapped, todo, store, name, resources, status, max_failures, console).fit()
-        for r in results:
+    for attempt in range(2):
+        tuner = _tuner(spec, wrapped, store, name, resources, status, max_failures, console)
+        for r in tuner.fit():
             if r.error is not None and r.config:
-                key = TrialConfig.from_dict(r.config["trial"]).key
-                errors[key] = (str(r.error).strip().splitlines() or ["unknown error"])[-1]
-        todo = [
+                errors[trial_config(r.config).key] = (
+                    str(r.error).strip().splitlines() or ["unknown error"]
+                )[-1]
+        missing = [
             t
-            for t in todo
+            for t in plan
             if t.key not in errors and not store.is_complete(t.key, t.arch, t.protocol)
         ]
-        if not todo:
+        if not missing:
             break
-        name = plan_name(todo)
+        name = f"{plan_name(plan)}-{attempt + 1}-{int(time.time())}"
     return errors
 
 

@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         data = fmnist.load(args.data_dir)
         with sweep.live(status, console):
             errors = sweep.train_all(
-                trials, todo, data, store, resources, status, args.max_failures, console
+                spec, data, store, resources, status, args.max_failures, console
             )
     complete = {t.key for t in trials if store.is_complete(t.key, t.arch, t.protocol)}
     pairs = sweep.cross_pairs(trials, complete)
