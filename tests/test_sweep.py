@@ -215,3 +215,12 @@ def test_bad_input(tmp_path, extra, fragment):
     proc = run_cli(SWEEP, "--results", str(root), "--smoke", *extra)
     assert_user_error(proc, fragment)
     assert not root.exists()
+
+
+def test_dry_run_prints_the_plan_and_runs_nothing(tmp_path):
+    root = tmp_path / "results"
+    proc = run_cli(SWEEP, "--dry-run", "--results", str(root), "--num-cpus", "2")
+    assert proc.returncode == 0, proc.stderr
+    assert "1200 = 2 archs x 5 seeds x 120 triples" in proc.stdout
+    assert "to run" in proc.stdout and "2 CPU, 0 GPU" in proc.stdout
+    assert not own_files(root) and not (root / "_tune").exists()
