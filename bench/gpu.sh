@@ -7,7 +7,8 @@
 # pyarrow, scikit-learn, scipy and rich, not Ray. From the repository root:
 #   mkdir -p .data && cp /usr/share/datasets/fashion-mnist/*.gz .data/   # once, here
 #   bash bench/gpu.sh                    # on the GPU machine (carry .data)
-#   DEVICE=cpu STEPS=5 PACK_STEPS=5 TRIAL_STEPS=5 bash bench/gpu.sh      # a dry run on a CPU
+#   DEVICE=cpu STEPS=5 PACK_STEPS=5 TRIAL_STEPS=5 TRIAL_TIMEOUT=300 OUT=/tmp/gpu bash bench/gpu.sh
+#                                        # a dry run of the script on a CPU
 set -uo pipefail
 OUT=${OUT:-bench/results}
 DEVICE=${DEVICE:-cuda}
@@ -32,9 +33,11 @@ timeout 150 "$PY" -m bench.packing --device "$DEVICE" --arch hands_on --counts 1
 echo "== 3. short real trials"
 if [ -n "${FAKEDET_DATA_DIR:-}" ]; then
   for arch in hands_on brownlee tf_dcgan; do
-    timeout 60 "$PY" -m fakedet.trial --arch "$arch" --held-out 0,6,9 --seed 0 \
-      --max-steps "${TRIAL_STEPS:-2000}" --results "/tmp/gpu-trials-$$" --device "$DEVICE" \
-      2>&1 | tee "$OUT/trial-$arch-$DEVICE.log" || status=1
+    timeout "${TRIAL_TIMEOUT:-60}" "$PY" -m fakedet.trial --arch "$arch" --held-out 0,6,9 \
+      --seed 0 --max-steps "${TRIAL_STEPS:-2000}" --results "/tmp/gpu-trials-$$" \
+      --device "$DEVICE" 2>&1 | tee "$OUT/trial-$arch-$DEVICE.log"
+    rc=${PIPESTATUS[0]}
+    [ "$rc" = 0 ] || { echo "trial $arch ended with status $rc (124: timed out)"; status=1; }
   done
 else
   echo "skipped: no FAKEDET_DATA_DIR and no .data/ folder"; status=1
