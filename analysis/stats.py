@@ -146,12 +146,9 @@ class Bootstrap:
             stack: (M, T, S) scores, NaN where missing.
         """
         self._check(stack)
-        values = stack.reshape(len(stack), -1)
-        present = ~np.isnan(values)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            boot = (self.counts @ np.where(present, values, 0.0).T) / (self.counts @ present.T)
+        boot = self._mean_samples(stack)
         return [
-            self._interval(float(mean(s)), boot[:, m], int(present[m].sum()))
+            self._interval(float(mean(s)), boot[:, m], int((~np.isnan(s)).sum()))
             for m, s in enumerate(stack)
         ]
 
@@ -195,17 +192,18 @@ class Bootstrap:
     def unpaired_difference(self, x: np.ndarray, other: Bootstrap, y: np.ndarray) -> Estimate:
         """mean(x) - mean(y) where x is on this design and y on `other`, which share no
         trials (a class held out vs. trained on); each side is resampled on its own."""
-        bx, by = self._mean_samples(x), other._mean_samples(y)
+        bx, by = self._mean_samples(x[None])[:, 0], other._mean_samples(y[None])[:, 0]
         n = int((~np.isnan(x)).sum() + (~np.isnan(y)).sum())
         if not (~np.isnan(x)).any() or not (~np.isnan(y)).any():
             return NAN_ESTIMATE
         return self._interval(float(mean(x) - mean(y)), bx - by, n)
 
-    def _mean_samples(self, scores: np.ndarray) -> np.ndarray:
-        values = scores.reshape(-1)
+    def _mean_samples(self, stack: np.ndarray) -> np.ndarray:
+        """(B, M) resampled means of (M, T, S) scores: one matrix product per side."""
+        values = stack.reshape(len(stack), -1)
         present = ~np.isnan(values)
         with np.errstate(invalid="ignore", divide="ignore"):
-            return (self.counts @ np.where(present, values, 0.0)) / (self.counts @ present)
+            return (self.counts @ np.where(present, values, 0.0).T) / (self.counts @ present.T)
 
 
 class _quiet_nan_warnings:

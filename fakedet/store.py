@@ -100,9 +100,6 @@ class ResultsStore:
     def is_complete(self, key: str, arch: str, protocol: str) -> bool:
         return self.exists(self.metrics_path(key, arch, protocol))
 
-    def mtime(self, path: str):
-        return self.fs.get_file_info(path).mtime
-
     # --- atomic writes -----------------------------------------------------------------
     @staticmethod
     def _temporary(path: str) -> str:

@@ -1,10 +1,10 @@
 """The sweep on Ray: plan, train every trial with Ray Tune, then cross-evaluate.
 
-Phase 1 runs one Tune trial per (arch, seed, held-out triple) that has no complete result
-yet; the trainable is `trainable` below, and the dataset reaches workers once through the
-object store. Phase 2 evaluates, for every (seed, triple) with two or more finished
-architectures, each discriminator on fakes of every other architecture's generator, as
-Ray tasks that read the networks from the results store.
+Phase 1 is a Tune grid over arch x seed x held-out triple; the trainable (`trainable`
+below) returns at once for a trial whose results are complete, and the dataset reaches
+workers once through the object store. Phase 2 evaluates, for every (seed, triple) with
+two or more finished architectures, each discriminator on fakes of every other
+architecture's generator, as Ray tasks that read the networks from the results store.
 
 Both phases are idempotent: complete results are never recomputed, so rerunning the same
 command after any interruption finishes only what is missing.
@@ -120,8 +120,9 @@ class SweepSpec:
 
     def trials(self) -> list[TrialConfig]:
         """Every trial of the sweep, in a fixed order (triple, seed, arch)."""
+        budget = self.budget()
         return [
-            trial_config({"arch": arch, "seed": seed, "heldout": triple, "budget": self.budget()})
+            trial_config({"arch": arch, "seed": seed, "heldout": triple, "budget": budget})
             for triple, seed, arch in itertools.product(self.triples, self.seeds, self.archs)
         ]
 
@@ -218,7 +219,7 @@ class LiveStatus(tune.Callback):
 
     def __init__(self, total: int, already_done: int, phase: str = "training"):
         self.total, self.already, self.phase = total, already_done, phase
-        self.running, self.done, self.failed, self.retries = set(), 0, {}, 0
+        self.running, self.failed, self.done, self.retries = set(), set(), 0, 0
         self.skipped: set[str] = set()  # complete before this run: counted in `already`
         self.t0 = time.time()
         LiveStatus.current = self
@@ -227,7 +228,7 @@ class LiveStatus(tune.Callback):
         return (_current_status, ())
 
     def __rich__(self) -> Table:
-        return self.table(self.phase)
+        return self.table()
 
     def on_trial_start(self, iteration, trials, trial, **info):
         self.running.add(trial.trial_id)
@@ -246,14 +247,14 @@ class LiveStatus(tune.Callback):
 
     def on_trial_error(self, iteration, trials, trial, **info):
         self.running.discard(trial.trial_id)
-        self.failed[trial_config(trial.config).key] = trial
+        self.failed.add(trial_config(trial.config).key)
 
-    def table(self, phase: str) -> Table:
+    def table(self) -> Table:
         elapsed = max(time.time() - self.t0, 1e-9)
         rate = self.done / elapsed * 3600
         left = self.total - self.already - self.done - len(self.failed)
         eta = f"{left / rate * 3600:,.0f} s" if rate > 0 and left > 0 else "-"
-        t = Table(title=f"sweep: {phase}", show_header=True)
+        t = Table(title=f"sweep: {self.phase}", show_header=True)
         for col in ("done", "running", "pending", "failed", "retries", "trials/hour", "ETA"):
             t.add_column(col, justify="right")
         running = len(self.running - self.skipped)
