@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
 
-from fakedet.errors import UserError
+from fakedet.errors import UserError, first_line
 from fakedet.schema import METRICS_SCHEMA, PARTITION_COLUMNS, file_schema
 from fakedet.store import ResultsStore
 
@@ -29,10 +29,12 @@ class Results:
     """The metric rows of a results root, and what was left out."""
 
     metrics: pd.DataFrame
-    """Tidy metric rows (columns of METRICS_SCHEMA)."""
+    """Tidy metric rows of every trial's final checkpoint (columns of METRICS_SCHEMA)."""
     invalid: list[tuple[str, str]] = field(default_factory=list)
     """(file, reason) of every file left out."""
     root: str = ""
+    checkpoints: pd.DataFrame | None = None
+    """The rows of checkpoints before each trial's final step (same columns)."""
 
 
 def _problem(fragment: ds.ParquetFileFragment) -> str | None:
@@ -40,7 +42,7 @@ def _problem(fragment: ds.ParquetFileFragment) -> str | None:
     try:
         physical = fragment.physical_schema
     except (pa.ArrowException, OSError) as e:
-        return (str(e).splitlines() or [type(e).__name__])[0]
+        return first_line(e)
     for f in file_schema(METRICS_SCHEMA):
         if f.name not in physical.names:
             if not f.nullable:
@@ -89,11 +91,13 @@ def load_results(root: str) -> Results:
                 try:
                     tables.append(f.to_table(schema=METRICS_SCHEMA))
                 except (pa.ArrowException, OSError) as e:
-                    invalid.append((f.path, (str(e).splitlines() or [type(e).__name__])[0]))
+                    invalid.append((f.path, first_line(e)))
             table = pa.concat_tables(tables) if tables else None
     if table is None or table.num_rows == 0:
         detail = f"; {len(invalid)} invalid files" if invalid else ""
         raise UserError(f"no complete results under {store.root}{detail}")
     df = table.to_pandas()
     df["class_id"] = df["class_id"].astype("Int64")
-    return Results(df, invalid, store.root)
+    step = df["checkpoint_step"]
+    final = step.isna() | (step == df["steps"])
+    return Results(df[final].reset_index(drop=True), invalid, store.root, df[~final])

@@ -7,9 +7,10 @@ from pathlib import Path
 import numpy as np
 
 from analysis.design import Grid
-from analysis.tables import HEADLINE, PRIMARY
+from analysis.tables import HEADLINE
 from fakedet.data import CLASSES
 from fakedet.errors import UserError
+from fakedet.schema import SUITES
 
 
 def _pyplot():
@@ -101,7 +102,9 @@ def write_plots(grid: Grid, directory: str | Path) -> list[Path]:
     # 4. distribution over triples of real recall on unseen classes
     fig, ax = plt.subplots(figsize=(7, 4))
     for arch in archs:
-        per_triple = np.nanmean(grid.get(arch, "real_heldout", PRIMARY["real_heldout"]), axis=1)
+        per_triple = np.nanmean(
+            grid.get(arch, "real_heldout", SUITES["real_heldout"].headline), axis=1
+        )
         ax.hist(per_triple[np.isfinite(per_triple)], bins=20, range=(0, 1), alpha=0.6, label=arch)
     ax.set_xlabel("real recall on held-out classes (mean over seeds)")
     ax.set_ylabel("triples")

@@ -15,47 +15,22 @@ from rich.table import Table
 from analysis.design import Grid
 from analysis.stats import Estimate, verdict
 from fakedet.data import CLASSES
-from fakedet.models import REPORT_ARCHS
+from fakedet.schema import SUITES
+from fakedet.study import NETWORKS, PUBLISHED
 
-# The report's published results (SEED_STUDY.md): (label, suite, metric, generator) ->
-# (network 1 = hands_on, network 2 = brownlee). `generator` 'other' is the other network.
-REPORT = [
-    ("overall: generated precision", "overall", "generated_precision", None, (0.59, 0.69)),
-    ("overall: generated recall", "overall", "generated_recall", None, (0.82, 0.94)),
-    ("overall: generated F1", "overall", "generated_f1", None, (0.69, 0.79)),
-    ("overall: real precision", "overall", "real_precision", None, (0.71, 0.91)),
-    ("overall: real recall", "overall", "real_recall", None, (0.44, 0.57)),
-    ("overall: real F1", "overall", "real_f1", None, (0.54, 0.70)),
-    ("overall: accuracy", "overall", "accuracy", None, (0.63, 0.76)),
-    ("overall: macro precision", "overall", "macro_precision", None, (0.65, 0.80)),
-    ("overall: macro recall", "overall", "macro_recall", None, (0.63, 0.76)),
-    ("overall: macro F1", "overall", "macro_f1", None, (0.61, 0.75)),
-    ("real, held-out classes: recall", "real_heldout", "real_recall", None, (0.43, 0.57)),
-    ("real, training classes: recall", "real_test", "real_recall", None, (0.46, 0.61)),
-    ("other GAN's fakes: recall", "cross_fake", "generated_recall", "other", (0.79, 1.00)),
-]
-# Each suite's headline metric: what "recall" means for it.
-PRIMARY = {
-    "own_fake": "generated_recall",
-    "real_heldout": "real_recall",
-    "real_test": "real_recall",
-    "overall": "accuracy",
-    "cross_fake": "generated_recall",
-}
 HEADLINE = [
     ("fake recall", "generated_recall"),
     ("real recall", "real_recall"),
     ("accuracy", "accuracy"),
     ("AUROC", "auroc"),
 ]
-# Which headline metrics mean something on each suite (a suite of fakes has no real recall).
-APPLICABLE = {
-    "own_fake": ("generated_recall", "accuracy"),
-    "cross_fake": ("generated_recall", "accuracy", "auroc"),
-    "real_heldout": ("real_recall", "accuracy"),
-    "real_test": ("real_recall", "accuracy"),
-    "overall": ("generated_recall", "real_recall", "accuracy", "auroc"),
-}
+
+
+def applicable(suite: str) -> list[str]:
+    """The headline metrics that mean something on `suite` (fakes have no real recall)."""
+    return [m for _, m in HEADLINE if SUITES[suite].means_something(m)]
+
+
 SEEN_UNSEEN_MARGIN = 0.05  # claim 3: "about as often" = within 5 points
 TRANSFER_MARGIN = 0.10  # claim 4: cross fakes caught at most 10 points less often
 
@@ -96,7 +71,7 @@ def _suites(grid: Grid, arch: str) -> list[tuple[str, str | None]]:
     out = [
         (s, None)
         for s in ("own_fake", "real_heldout", "real_test", "overall")
-        if grid.has(arch, s, PRIMARY[s])
+        if grid.has(arch, s, SUITES[s].headline)
     ]
     return out + [("cross_fake", g) for g in grid.generators(arch)]
 
@@ -112,17 +87,17 @@ def headline(grid: Grid) -> TableData:
     boot = grid.bootstrap()
     for arch in grid.archs:
         for suite, gen in _suites(grid, arch):
-            applicable = [m for m in APPLICABLE[suite] if grid.has(arch, suite, m, gen)]
+            present = [m for m in applicable(suite) if grid.has(arch, suite, m, gen)]
             est = dict(
                 zip(
-                    applicable,
-                    boot.means(np.stack([grid.get(arch, suite, m, gen) for m in applicable])),
+                    present,
+                    boot.means(np.stack([grid.get(arch, suite, m, gen) for m in present])),
                     strict=True,
                 )
             )
-            primary = grid.get(arch, suite, PRIMARY[suite], gen)
+            primary = grid.get(arch, suite, SUITES[suite].headline, gen)
             label = suite if gen is None else f"cross_fake ({gen} fakes)"
-            n = est[PRIMARY[suite]].n if PRIMARY[suite] in est else 0
+            n = est[SUITES[suite].headline].n if SUITES[suite].headline in est else 0
             t.rows.append([arch, label, *(est.get(m) for _, m in HEADLINE), boot.iqm(primary), n])
     t.caption = (
         "mean [95% CI] over trials; CI: hierarchical bootstrap over triples and "
@@ -154,8 +129,8 @@ def report_side_by_side(grid: Grid) -> TableData:
         ],
     )
     boot = grid.bootstrap()
-    for label, suite, metric, generator, values in REPORT:
-        for net, (arch, other) in enumerate((REPORT_ARCHS, REPORT_ARCHS[::-1])):
+    for label, suite, metric, generator, values in PUBLISHED:
+        for net, (arch, other) in enumerate((NETWORKS, NETWORKS[::-1])):
             gen = other if generator == "other" else None
             x = grid.get(arch, suite, metric, gen)
             est = boot.mean(x)
@@ -181,11 +156,11 @@ def claims(grid: Grid) -> TableData:
         poi = boot.probability_of_improvement(x, y) if improvement else None
         t.rows.append([claim, statistic, d, poi, verdict(d, lower, upper)])
 
-    one, two = REPORT_ARCHS
+    one, two = NETWORKS
     if one in grid.archs and two in grid.archs:
         beats = "1. network 2 beats network 1"
         for suite in ("own_fake", "real_heldout", "real_test", "overall"):
-            m = PRIMARY[suite]
+            m = SUITES[suite].headline
             add(beats, f"{suite} {m}: {two} - {one}", grid.get(two, suite, m),
                 grid.get(one, suite, m), improvement=True)  # fmt: skip
         add(beats, f"other's fakes recall: {two} - {one}",

@@ -22,10 +22,10 @@ from fakedet.train import make_optimizer
 
 
 class RecipeBatches(Sampler):
-    """Batches of indices as the recipe draws them, from `gen`, lazily (one per step)."""
+    """Batches of indices as the recipe draws them, from `rng`, lazily (one per step)."""
 
-    def __init__(self, n: int, recipe: Recipe, gen: torch.Generator):
-        self.n, self.recipe, self.gen = n, recipe, gen
+    def __init__(self, n: int, recipe: Recipe, rng: torch.Generator):
+        self.n, self.recipe, self.rng = n, recipe, rng
 
     def __len__(self):
         return self.recipe.steps_per_epoch(self.n)
@@ -34,9 +34,9 @@ class RecipeBatches(Sampler):
         r, n = self.recipe, self.n
         if r.sampling == "replacement":
             for _ in range(len(self)):
-                yield torch.randint(0, n, (r.batch_size,), generator=self.gen).tolist()
+                yield torch.randint(0, n, (r.batch_size,), generator=self.rng).tolist()
             return
-        perm = torch.randperm(n, generator=self.gen)
+        perm = torch.randperm(n, generator=self.rng)
         for start in range(0, len(self) * r.batch_size, r.batch_size):
             yield perm[start : start + r.batch_size].tolist()
 
@@ -57,13 +57,13 @@ def naive_train(
     device = torch.device(device)
     G, D = build(arch, recipe, torch.Generator().manual_seed(seed))
     G, D = G.to(device).train(), D.to(device).train()
-    gen = torch.Generator(device=device).manual_seed(seed)
+    rng = torch.Generator(device=device).manual_seed(seed)
     for m in D.modules():
         if isinstance(m, SeededDropout):
-            m.generator = gen
+            m.rng = rng
     real_all = torch.from_numpy(images).float().div(127.5).sub(1.0).unsqueeze(1)
     loader = DataLoader(
-        TensorDataset(real_all), batch_sampler=RecipeBatches(len(real_all), recipe, gen)
+        TensorDataset(real_all), batch_sampler=RecipeBatches(len(real_all), recipe, rng)
     )
     opt_d = make_optimizer(D.parameters(), recipe, recipe.lr_d)
     opt_g = make_optimizer(G.parameters(), recipe, recipe.lr_g)
@@ -73,7 +73,7 @@ def naive_train(
     t0 = time.perf_counter()
 
     def noise(n):
-        return torch.randn(n, nz, generator=gen, device=device)
+        return torch.randn(n, nz, generator=rng, device=device)
 
     def fakes(n):
         G.eval() if recipe.g_eval_for_d else G.train()

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from fakedet.protocol import SEED_TRAIN_IMAGES
+
 
 def _worker(arch_name, device, steps, warmup, barrier, queue, threads):
     import torch
@@ -28,7 +30,7 @@ def _worker(arch_name, device, steps, warmup, barrier, queue, threads):
 
     torch.set_num_threads(threads)
     arch = ARCHS[arch_name]
-    images = np.random.default_rng(0).integers(0, 256, (37_800, 28, 28), dtype=np.uint8)
+    images = np.random.default_rng(0).integers(0, 256, (SEED_TRAIN_IMAGES, 28, 28), dtype=np.uint8)
     train(arch, arch.recipe, images, 0, device, warmup)
     barrier.wait()
     result = train(arch, arch.recipe, images, 0, device, steps)

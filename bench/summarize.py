@@ -17,7 +17,7 @@ import time
 import numpy as np
 
 from analysis.summarize import build_parser, summarize
-from bench.synthetic import write_root
+from analysis.synthetic import write_root
 from fakedet.protocol import ALL_TRIPLES
 
 

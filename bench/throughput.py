@@ -30,9 +30,10 @@ from rich.table import Table
 from bench.naive import naive_train
 from fakedet import evaluate
 from fakedet.models import ARCHS, build
+from fakedet.protocol import SEED_TRAIN_IMAGES
 from fakedet.train import train
 
-N_IMAGES = 37_800  # a trial's training set under protocol `seed`
+N_IMAGES = SEED_TRAIN_IMAGES  # a trial's training set under protocol `seed`
 
 
 def machine(device: torch.device) -> str:
@@ -70,10 +71,10 @@ def eval_rates(arch, device, n: int) -> dict:
     G, D = build(arch, arch.recipe, torch.Generator().manual_seed(0))
     G, D = G.to(device), D.to(device)
     images = np.random.default_rng(0).integers(0, 256, (n, 28, 28), dtype=np.uint8)
-    evaluate.score(D, images[:256])  # warm up
+    evaluate.logits(D, images[:256])  # warm up
     sync(device)
     t0 = time.perf_counter()
-    evaluate.score(D, images)
+    evaluate.logits(D, images)
     sync(device)
     score_rate = n / (time.perf_counter() - t0)
     evaluate.generate(G, 256, 0, arch.recipe.latent_dim, device)

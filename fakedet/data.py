@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fakedet.errors import DataError
+from fakedet.errors import DataError, first_line
 
 CLASSES = (
     "T-shirt/top",
@@ -158,7 +158,7 @@ def resolve_data_dir(data_dir: str | Path | None = None, download: bool = True) 
         try:
             return _download(cache)
         except Exception as e:  # any network or filesystem failure ends the same way
-            reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+            reason = first_line(e)
             raise DataError(
                 f"Fashion-MNIST not found and the download failed ({reason}). Provide it "
                 f"one of three ways: --data-dir DIR or {ENV_VAR}=DIR pointing at the four "

@@ -17,6 +17,17 @@ from typing import NoReturn, TypeVar
 T = TypeVar("T")
 
 
+def first_line(error: BaseException, last: bool = False) -> str:
+    """The first (or `last`) non-empty line of an exception's message, else its type name.
+
+    Ray wraps a task's error in a multi-line message whose last line is the cause.
+    """
+    lines = [line for line in str(error).strip().splitlines() if line.strip()]
+    if not lines:
+        return type(error).__name__
+    return lines[-1] if last else lines[0]
+
+
 class UserError(Exception):
     """An error the user can fix: bad input, missing data, unusable output location."""
 

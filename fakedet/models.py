@@ -19,114 +19,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from fakedet.errors import UserError
-
-IMAGE_SHAPE = (1, 28, 28)
-
-
-def _same_pad(size: int, kernel: int, stride: int) -> tuple[int, int]:
-    """TensorFlow's 'same' padding (before, after) for one spatial dimension."""
-    total = max((math.ceil(size / stride) - 1) * stride + kernel - size, 0)
-    return total // 2, total - total // 2
-
-
-class SameConv2d(nn.Conv2d):
-    """Conv2d with TensorFlow 'same' padding (extra row/column at the bottom/right)."""
-
-    def __init__(self, cin: int, cout: int, kernel: int, stride: int = 1, bias: bool = True):
-        super().__init__(cin, cout, kernel, stride, padding=0, bias=bias)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        k, s = self.kernel_size[0], self.stride[0]
-        top, bottom = _same_pad(x.shape[-2], k, s)
-        left, right = _same_pad(x.shape[-1], k, s)
-        return super().forward(F.pad(x, (left, right, top, bottom)))
-
-
-class SameConvTranspose2d(nn.ConvTranspose2d):
-    """ConvTranspose2d with TensorFlow 'same' padding: output = input * stride.
-
-    The full transposed convolution is cropped as TensorFlow crops it (its forward conv
-    pads `total // 2` before), which differs from PyTorch's symmetric `padding` when
-    kernel - stride is odd.
-    """
-
-    def __init__(self, cin: int, cout: int, kernel: int, stride: int = 1, bias: bool = True):
-        if kernel < stride:
-            raise ValueError("'same' transposed conv needs kernel >= stride")
-        super().__init__(cin, cout, kernel, stride, padding=0, bias=bias)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        k, s = self.kernel_size[0], self.stride[0]
-        start = (k - s) // 2
-        h, w = x.shape[-2] * s, x.shape[-1] * s
-        return super().forward(x)[..., start : start + h, start : start + w]
-
-
-class KerasBatchNorm(nn.BatchNorm2d):
-    """BatchNorm with Keras defaults (momentum 0.99 = PyTorch 0.01, eps 1e-3)."""
-
-    def __init__(self, features: int):
-        super().__init__(features, eps=1e-3, momentum=0.01)
-
-    def _check_input_dim(self, input):  # also accepts (N, C) after a Dense layer
-        if input.dim() not in (2, 4):
-            raise ValueError(f"expected 2D or 4D input (got {input.dim()}D input)")
-
-
-class SeededDropout(nn.Module):
-    """Dropout that draws its masks from an explicit `torch.Generator` when one is set.
-
-    `nn.Dropout` can only use the global RNG; the trainer sets `generator` so that a trial
-    is reproducible from its seed alone.
-    """
-
-    def __init__(self, p: float):
-        super().__init__()
-        self.p = p
-        self.generator: torch.Generator | None = None
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.training or self.p == 0:
-            return x
-        keep = torch.rand(x.shape, generator=self.generator, device=x.device, dtype=x.dtype)
-        return x * (keep >= self.p).to(x.dtype) / (1 - self.p)
-
-    def extra_repr(self) -> str:
-        return f"p={self.p}"
-
-
-class Reshape(nn.Module):
-    def __init__(self, *shape: int):
-        super().__init__()
-        self.shape = shape
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x.view(x.shape[0], *self.shape)
-
-
-def keras_init_(module: nn.Module, generator: torch.Generator | None = None) -> nn.Module:
-    """Keras default initialisation: Glorot uniform kernels, zero biases, BN gamma=1 beta=0."""
-    for m in module.modules():
-        if isinstance(m, nn.Linear | nn.Conv2d | nn.ConvTranspose2d):
-            nn.init.xavier_uniform_(m.weight, generator=generator)
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.BatchNorm2d):
-            m.reset_parameters()
-    return module
-
-
-def keras_param_count(module: nn.Module) -> int:
-    """Parameters as Keras counts them: weights plus BatchNorm moving mean and variance."""
-    n = sum(p.numel() for p in module.parameters())
-    for m in module.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            n += m.running_mean.numel() + m.running_var.numel()
-    return n
+from fakedet.layers import (
+    KerasBatchNorm,
+    Reshape,
+    SameConv2d,
+    SameConvTranspose2d,
+    SeededDropout,
+    keras_init_,
+)
 
 
 # --- hands_on: Géron, Hands-On ML 2nd ed., ch. 17 -------------------------------------
@@ -300,8 +203,10 @@ class Arch:
 
     name: str
     source: str
-    generator: Callable[[int], nn.Module]
-    discriminator: Callable[[], nn.Module]
+    make_generator: Callable[[int], nn.Module]
+    """latent_dim -> a fresh generator."""
+    make_discriminator: Callable[[], nn.Module]
+    """A fresh discriminator (outputs logits)."""
     recipe: Recipe
 
 
@@ -309,8 +214,8 @@ ARCHS: dict[str, Arch] = {
     "hands_on": Arch(
         name="hands_on",
         source="Géron, Hands-On Machine Learning 2nd ed., ch. 17 (report's network 1)",
-        generator=hands_on_generator,
-        discriminator=hands_on_discriminator,
+        make_generator=hands_on_generator,
+        make_discriminator=hands_on_discriminator,
         recipe=Recipe(
             optimizer="rmsprop",
             lr_d=1e-3,
@@ -327,8 +232,8 @@ ARCHS: dict[str, Arch] = {
     "brownlee": Arch(
         name="brownlee",
         source="Brownlee, Keras Fashion-MNIST DCGAN (report's network 2)",
-        generator=brownlee_generator,
-        discriminator=brownlee_discriminator,
+        make_generator=brownlee_generator,
+        make_discriminator=brownlee_discriminator,
         recipe=Recipe(
             optimizer="adam",
             lr_d=2e-4,
@@ -344,8 +249,8 @@ ARCHS: dict[str, Arch] = {
     "tf_dcgan": Arch(
         name="tf_dcgan",
         source="TensorFlow DCGAN tutorial (cited by the report)",
-        generator=tf_dcgan_generator,
-        discriminator=tf_dcgan_discriminator,
+        make_generator=tf_dcgan_generator,
+        make_discriminator=tf_dcgan_discriminator,
         recipe=Recipe(
             optimizer="adam",
             lr_d=1e-4,
@@ -360,7 +265,6 @@ ARCHS: dict[str, Arch] = {
         ),
     ),
 }
-REPORT_ARCHS = ("hands_on", "brownlee")  # the report's networks 1 and 2
 
 
 def get_arch(name: str) -> Arch:
@@ -371,9 +275,9 @@ def get_arch(name: str) -> Arch:
 
 
 def build(
-    arch: Arch, recipe: Recipe, generator: torch.Generator | None = None
+    arch: Arch, recipe: Recipe, rng: torch.Generator | None = None
 ) -> tuple[nn.Module, nn.Module]:
-    """Fresh (G, D) with Keras initialisation drawn from `generator` (on the CPU)."""
-    G = keras_init_(arch.generator(recipe.latent_dim), generator)
-    D = keras_init_(arch.discriminator(), generator)
+    """Fresh (G, D) with Keras initialisation drawn from `rng` (on the CPU)."""
+    G = keras_init_(arch.make_generator(recipe.latent_dim), rng)
+    D = keras_init_(arch.make_discriminator(), rng)
     return G, D

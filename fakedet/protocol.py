@@ -29,6 +29,7 @@ ALL_TRIPLES: tuple[tuple[int, int, int], ...] = tuple(
     itertools.combinations(range(NUM_CLASSES), 3)
 )  # 120 triples in lexicographic order
 TEST_FRACTION = 0.1
+SEED_TRAIN_IMAGES = 37_800  # protocol `seed`: 7 classes x 6,000 x (1 - TEST_FRACTION)
 
 
 def parse_triple(value: str | Iterable[int]) -> tuple[int, int, int]:

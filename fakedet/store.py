@@ -1,9 +1,14 @@
 """A results root on any pyarrow filesystem: a local path, NFS, or a URI such as s3://.
 
-Every write is atomic: the bytes go to a sibling name that starts with `_` (which readers
-and pyarrow datasets ignore), then are moved into place, so a crashed trial never leaves a
-file that a reader takes as complete. A trial is complete when its metrics file exists;
-it is written last.
+Every write is atomic, so a crashed trial never leaves a file that a reader takes as
+complete. On a file system the bytes go to a sibling name that starts with `_` (which
+readers and pyarrow datasets ignore) and are then moved into place. On object storage
+(s3://, gs://) a PUT of the final key is already all-or-nothing while a "move" is a copy
+plus a delete, so the bytes go straight to the final key and a killed writer leaves
+nothing behind. A trial is complete when its metrics file exists; it is written last.
+
+Paths of a trial's results take its identity as one object: anything with `key`, `arch`
+and `protocol` (a `TrialConfig`, or a `TrialId`).
 """
 
 from __future__ import annotations
@@ -14,12 +19,13 @@ import json
 import posixpath
 import uuid
 from pathlib import Path
+from typing import NamedTuple, Protocol
 
 import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from fakedet.errors import UserError
+from fakedet.errors import UserError, first_line
 from fakedet.schema import METRICS_SCHEMA, SCORES_SCHEMA, file_schema
 
 TMP_PREFIX = "_tmp-"  # then 8 hex digits, '-', and the final name
@@ -27,6 +33,22 @@ TMP_PREFIX = "_tmp-"  # then 8 hex digits, '-', and the final name
 
 def _is_uri(root: str) -> bool:
     return "://" in root
+
+
+class Trial(Protocol):
+    """What the store needs to know of a trial."""
+
+    key: str
+    arch: str
+    protocol: str
+
+
+class TrialId(NamedTuple):
+    """A trial's identity when its config is not at hand (e.g. read back from a file)."""
+
+    key: str
+    arch: str
+    protocol: str
 
 
 class ResultsStore:
@@ -42,10 +64,11 @@ class ResultsStore:
             else:
                 self.fs, self.base = pafs.LocalFileSystem(), str(Path(root).expanduser().absolute())
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError, ValueError) as e:
-            reason = str(e).splitlines()[0] if str(e) else type(e).__name__
-            raise UserError(f"invalid results location {root!r}: {reason}") from None
+            raise UserError(f"invalid results location {root!r}: {first_line(e)}") from None
         self.root = root if _is_uri(root) else self.base
         self.base = self.base.rstrip("/")
+        self.renames = isinstance(self.fs, pafs.LocalFileSystem)
+        """Temp-and-rename on file systems; straight to the final key on object storage."""
 
     # --- layout ------------------------------------------------------------------------
     def path(self, *parts: str) -> str:
@@ -57,20 +80,21 @@ class ResultsStore:
             return posixpath.join(self.root.rstrip("/"), *parts)
         return self.path(*parts)
 
-    def _result_path(self, kind: str, key: str, arch: str, protocol: str, generator=None):
-        name = f"{key}.parquet" if generator is None else f"{key}.x-{generator}.parquet"
-        return self.path(kind, f"arch={arch}", f"protocol={protocol}", name)
+    def _result_path(self, kind: str, trial: Trial, generator_arch: str | None) -> str:
+        name = trial.key + (f".x-{generator_arch}" if generator_arch else "") + ".parquet"
+        return self.path(kind, f"arch={trial.arch}", f"protocol={trial.protocol}", name)
 
-    def metrics_path(self, key: str, arch: str, protocol: str, generator: str | None = None):
-        """A trial's metrics file, or its cross_fake file against `generator`'s fakes."""
-        return self._result_path("metrics", key, arch, protocol, generator)
+    def metrics_path(self, trial: Trial, generator_arch: str | None = None) -> str:
+        """A trial's metrics file, or its cross_fake file against `generator_arch`'s fakes."""
+        return self._result_path("metrics", trial, generator_arch)
 
-    def scores_path(self, key: str, arch: str, protocol: str, generator: str | None = None):
+    def scores_path(self, trial: Trial, generator_arch: str | None = None) -> str:
         """A trial's per-image scores, or those of its cross_fake suite."""
-        return self._result_path("scores", key, arch, protocol, generator)
+        return self._result_path("scores", trial, generator_arch)
 
-    def trial_path(self, key: str, name: str = "") -> str:
-        return self.path("trials", key, name) if name else self.path("trials", key)
+    def trial_path(self, trial: Trial, name: str = "") -> str:
+        """A trial's directory of weights, samples and history, or a file in it."""
+        return self.path("trials", trial.key, name) if name else self.path("trials", trial.key)
 
     # --- checks ------------------------------------------------------------------------
     def check_writable(self) -> None:
@@ -88,7 +112,7 @@ class ResultsStore:
             raise
         except (OSError, pa.ArrowException) as e:
             raise UserError(
-                f"results location {self.root} is not writable: {str(e).splitlines()[0]}"
+                f"results location {self.root} is not writable: {first_line(e)}"
             ) from None
 
     def exists(self, path: str) -> bool:
@@ -97,8 +121,8 @@ class ResultsStore:
         except OSError:
             return False
 
-    def is_complete(self, key: str, arch: str, protocol: str) -> bool:
-        return self.exists(self.metrics_path(key, arch, protocol))
+    def is_complete(self, trial: Trial) -> bool:
+        return self.exists(self.metrics_path(trial))
 
     # --- atomic writes -----------------------------------------------------------------
     @staticmethod
@@ -138,6 +162,10 @@ class ResultsStore:
     def write_bytes(self, path: str, data: bytes) -> None:
         directory = posixpath.dirname(path)
         self.fs.create_dir(directory, recursive=True)
+        if not self.renames:  # object storage: one PUT of the final key
+            with self.fs.open_output_stream(path) as f:
+                f.write(data)
+            return
         tmp = self._temporary(path)
         try:
             with self.fs.open_output_stream(tmp) as f:
@@ -168,12 +196,12 @@ class ResultsStore:
             return pq.read_table(f)
 
     # --- typed writes ------------------------------------------------------------------
-    def write_metrics(self, table: pa.Table, key, arch, protocol, generator=None) -> str:
-        path = self.metrics_path(key, arch, protocol, generator)
+    def write_metrics(self, table: pa.Table, trial: Trial, generator_arch=None) -> str:
+        path = self.metrics_path(trial, generator_arch)
         self.write_table(path, table.select(file_schema(METRICS_SCHEMA).names))
         return path
 
-    def write_scores(self, table: pa.Table, key, arch, protocol, generator=None) -> str:
-        path = self.scores_path(key, arch, protocol, generator)
+    def write_scores(self, table: pa.Table, trial: Trial, generator_arch=None) -> str:
+        path = self.scores_path(trial, generator_arch)
         self.write_table(path, table.select(file_schema(SCORES_SCHEMA).names))
         return path

@@ -12,7 +12,7 @@ generators seeded by the trial seed: the same seed on the same device gives the 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -83,16 +83,16 @@ def total_steps(recipe: Recipe, n_images: int, max_steps: int | None = None) -> 
 class _Batches:
     """Yields index tensors for one epoch, drawn on the device."""
 
-    def __init__(self, n: int, recipe: Recipe, gen: torch.Generator, device: torch.device):
-        self.n, self.recipe, self.gen, self.device = n, recipe, gen, device
+    def __init__(self, n: int, recipe: Recipe, rng: torch.Generator, device: torch.device):
+        self.n, self.recipe, self.rng, self.device = n, recipe, rng, device
 
     def epoch(self):
         r, n = self.recipe, self.n
         if r.sampling == "replacement":
             for _ in range(r.steps_per_epoch(n)):
-                yield torch.randint(0, n, (r.batch_size,), generator=self.gen, device=self.device)
+                yield torch.randint(0, n, (r.batch_size,), generator=self.rng, device=self.device)
             return
-        perm = torch.randperm(n, generator=self.gen, device=self.device)
+        perm = torch.randperm(n, generator=self.rng, device=self.device)
         for start in range(0, r.steps_per_epoch(n) * r.batch_size, r.batch_size):
             yield perm[start : start + r.batch_size]
 
@@ -103,17 +103,17 @@ class GANStep:
     Returns device tensors (d_loss, g_loss, d_real, d_fake); nothing is read back.
     """
 
-    def __init__(self, G: nn.Module, D: nn.Module, recipe: Recipe, gen: torch.Generator):
-        self.G, self.D, self.recipe, self.gen = G, D, recipe, gen
+    def __init__(self, G: nn.Module, D: nn.Module, recipe: Recipe, rng: torch.Generator):
+        self.G, self.D, self.recipe, self.rng = G, D, recipe, rng
         self.opt_d = make_optimizer(D.parameters(), recipe, recipe.lr_d)
         self.opt_g = make_optimizer(G.parameters(), recipe, recipe.lr_g)
         self.device = next(G.parameters()).device
         for m in D.modules():
             if isinstance(m, SeededDropout):
-                m.generator = gen
+                m.rng = rng
 
     def noise(self, n: int) -> torch.Tensor:
-        return torch.randn(n, self.recipe.latent_dim, generator=self.gen, device=self.device)
+        return torch.randn(n, self.recipe.latent_dim, generator=self.rng, device=self.device)
 
     def labels(self, n: int, value: float) -> torch.Tensor:
         return torch.full((n,), value, device=self.device)
@@ -199,6 +199,8 @@ def train(
     max_steps: int | None = None,
     on_step: Callable[[int, int], None] | None = None,
     compile_step: bool = False,
+    checkpoint_steps: Collection[int] = (),
+    on_checkpoint: Callable[[int, nn.Module, nn.Module], None] | None = None,
 ) -> TrainResult:
     """Train a GAN of `arch` by `recipe` on `images`.
 
@@ -212,6 +214,9 @@ def train(
         on_step: called as on_step(steps_done, steps_total) every 25 steps and at the end.
         compile_step: run G and D through `torch.compile(mode="reduce-overhead")`; off by
             default (see BENCHMARKS.md for whether it pays on a GPU).
+        checkpoint_steps: steps after which to call `on_checkpoint(steps, G, D)`, with
+            both networks in eval mode; training resumes exactly as without the call (the
+            callback must draw no randomness from training's generators).
 
     Returns:
         The trained networks (in eval mode) and the per-epoch history.
@@ -219,13 +224,13 @@ def train(
     device = torch.device(device)
     G, D = build(arch, recipe, torch.Generator().manual_seed(seed))
     G, D = G.to(device).train(), D.to(device).train()
-    gen = torch.Generator(device=device).manual_seed(seed)
+    rng = torch.Generator(device=device).manual_seed(seed)
     data = torch.from_numpy(np.ascontiguousarray(images)).to(device)
     if compile_step:
-        step_fn = GANStep(_CompiledOrEager(G), _CompiledOrEager(D), recipe, gen)
+        step_fn = GANStep(_CompiledOrEager(G), _CompiledOrEager(D), recipe, rng)
     else:
-        step_fn = GANStep(G, D, recipe, gen)
-    batches = _Batches(len(data), recipe, gen, device)
+        step_fn = GANStep(G, D, recipe, rng)
+    batches = _Batches(len(data), recipe, rng, device)
     n_total = total_steps(recipe, len(data), max_steps)
     autocast = torch.autocast(device.type, torch.bfloat16, enabled=recipe.precision == "bf16")
 
@@ -242,6 +247,10 @@ def train(
             epoch_steps += 1
             if on_step and (steps % 25 == 0 or steps == n_total):
                 on_step(steps, n_total)
+            if on_checkpoint and steps in checkpoint_steps:
+                on_checkpoint(steps, G.eval(), D.eval())
+                G.train()
+                D.train()
         if epoch_steps:
             d_loss, g_loss, d_real, d_fake = (sums / epoch_steps).tolist()  # one sync per epoch
             history.append(

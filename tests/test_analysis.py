@@ -8,7 +8,7 @@ import pytest
 from analysis.design import Grid, select
 from analysis.load import load_results
 from analysis.summarize import main as summarize_main
-from bench.synthetic import write_root
+from analysis.synthetic import write_root
 from conftest import assert_user_error, run_cli
 from fakedet.protocol import ALL_TRIPLES
 

@@ -2,14 +2,15 @@
 
 import pytest
 
-from bench import estimate
+from fakedet.protocol import SEED_TRAIN_IMAGES
 from fakedet.trial import make_config
+from sweeps import estimate
 
 
 def test_training_hours_from_recorded_speed():
     record = {"results": {"hands_on": {"fast_ms_per_step": 10.0}}}
     trials = [make_config("hands_on", s, "0,1,2") for s in range(3)]
-    steps = 50 * (37_800 // 32)  # the recipe's full budget
+    steps = 50 * (SEED_TRAIN_IMAGES // 32)  # the recipe's full budget
     hours = estimate.training_hours(trials, record)
     assert hours["hands_on"] == pytest.approx(3 * steps * 10.0 / 3.6e6)
     capped = estimate.training_hours([make_config("hands_on", 0, "0,1,2", max_steps=360)], record)

@@ -7,6 +7,7 @@ import torch
 from bench.naive import naive_train
 from fakedet.models import ARCHS
 from fakedet.train import train
+from fakedet.trial import make_config, provenance
 
 STEPS = {"hands_on": 12, "brownlee": 5, "tf_dcgan": 4}  # each crosses an epoch boundary
 
@@ -31,10 +32,28 @@ def test_fast_path_matches_reference_loop(name):
             torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6, msg=k)
 
 
-def test_bf16_is_opt_in_and_recorded():
+def _conv_output_dtypes(recipe, arch, images) -> set:
+    seen = set()
+
+    def hook(module, args, output):
+        if isinstance(module, torch.nn.Conv2d):
+            seen.add(output.dtype)
+
+    handle = torch.nn.modules.module.register_module_forward_hook(hook)
+    try:
+        train(arch, recipe, images, seed=0, device="cpu", max_steps=2)
+    finally:
+        handle.remove()
+    return seen
+
+
+def test_bf16_is_opt_in_used_and_recorded():
     arch = ARCHS["hands_on"]
-    assert arch.recipe.precision == "fp32"
-    recipe = arch.recipe.override(precision="bf16")
     images = np.random.default_rng(0).integers(0, 256, (100, 28, 28), dtype=np.uint8)
-    result = train(arch, recipe, images, seed=0, device="cpu", max_steps=2)
-    assert result.steps == 2 and np.isfinite(result.history[0]["d_loss"])
+    assert arch.recipe.precision == "fp32"  # opt-in: the default trains in fp32
+    assert _conv_output_dtypes(arch.recipe, arch, images) == {torch.float32}
+    bf16 = arch.recipe.override(precision="bf16")
+    assert _conv_output_dtypes(bf16, arch, images) == {torch.bfloat16}  # autocast is on
+    cfg = make_config("hands_on", 0, "0,1,2", overrides={"precision": "bf16"})
+    assert cfg.key != make_config("hands_on", 0, "0,1,2").key
+    assert provenance(cfg, "cpu", steps=2, n_train=100, seconds=1.0)["precision"] == "bf16"

@@ -4,7 +4,7 @@ import pytest
 
 from fakedet.errors import UserError
 from fakedet.schema import METRICS_SCHEMA, PARTITION_COLUMNS, to_table
-from fakedet.store import ResultsStore
+from fakedet.store import ResultsStore, TrialId
 
 
 def metric_row(**kw):
@@ -28,7 +28,7 @@ def metric_row(**kw):
 def test_schema_round_trip(tmp_path):
     store = ResultsStore(tmp_path)
     table = to_table([metric_row(), metric_row(metric="auroc", class_id=3)], METRICS_SCHEMA)
-    path = store.write_metrics(table, "k", "brownlee", "seed")
+    path = store.write_metrics(table, TrialId("k", "brownlee", "seed"))
     assert "arch=brownlee/protocol=seed" in path
     file_cols = store.read_table(path).column_names
     assert not set(PARTITION_COLUMNS) & set(file_cols)

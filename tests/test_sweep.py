@@ -12,7 +12,7 @@ import pytest
 from conftest import REPO, assert_user_error, run_cli
 from fakedet.errors import UserError
 from fakedet.protocol import ALL_TRIPLES
-from fakedet.sweep import cross_pairs, parse_seeds, parse_triples, plan_name
+from sweeps.plan import cross_pairs, parse_seeds, parse_triples, plan_name
 from fakedet.trial import make_config
 
 SWEEP = "sweeps/all_triples.py"
@@ -96,7 +96,7 @@ def test_gpu_packing_with_logical_gpus(tmp_path):
     import ray
     from ray import tune
 
-    from fakedet.sweep import trial_resources
+    from sweeps.cluster import trial_resources
 
     def sleepy(config):
         start = time.time()

@@ -16,7 +16,7 @@ def test_same_seed_same_metrics(fashion_mnist, tmp_path):
     for name in ("a", "b"):
         store = ResultsStore(tmp_path / name)
         run_trial(cfg, fashion_mnist, store, device="cpu")
-        t = store.read_table(store.metrics_path(cfg.key, cfg.arch, cfg.protocol))
+        t = store.read_table(store.metrics_path(cfg))
         tables.append(
             t.drop_columns(["wall_seconds"]).sort_by(
                 [("suite", "ascending"), ("metric", "ascending")]
@@ -54,7 +54,7 @@ def test_trial_cli_end_to_end(tmp_path, data_dir):
     ]
     proc = run_cli(*args)
     assert proc.returncode == 0, proc.stderr
-    assert "classification report" in proc.stdout and "recall per suite" in proc.stdout
+    assert "classification report" in proc.stdout and "headline per suite" in proc.stdout
     key = make_config("hands_on", 0, "0,6,9", max_steps=3, eval_limit=150).key
     trial_dir = results / "trials" / key
     for name in ("generator.pt", "discriminator.pt", "samples.png", "trial.json", "history.json"):
@@ -68,6 +68,7 @@ def test_trial_cli_end_to_end(tmp_path, data_dir):
     assert (df.steps == 3).all() and (df.torch_version != "").all()
     scores = pq.read_table(results / "scores/arch=hands_on/protocol=seed" / f"{key}.parquet")
     assert scores.num_rows == 600 and str(scores.schema.field("score").type) == "float"
+    assert scores["logit"].null_count == 0  # metric version 2 keeps D's logit
     assert json.loads((trial_dir / "trial.json").read_text())["key"] == key
     assert not [p for p in results.rglob("*") if p.name.startswith("_")]
 
@@ -84,7 +85,11 @@ def test_trial_cli_end_to_end(tmp_path, data_dir):
         (["--arch", "resnet"], "valid: hands_on, brownlee, tf_dcgan"),
         (["--held-out", "0,6"], "held-out triple"),
         (["--held-out", "0,6,6"], "held-out triple"),
-        (["--seed", "-1"], "seed must be a non-negative integer"),
+        (["--seed", "-1"], "seed must be an integer in 0.."),
+        (["--seed", "99999999999999999999"], "seed must be an integer in 0.."),
+        (["--device", "nosuchdevice"], "--device nosuchdevice: not usable here"),
+        (["--eval-at", "1,x"], "--eval-at '1,x': expected epochs"),
+        (["--eval-at", "5"], "beyond the budget"),
         (["--seed", "x"], "invalid int value"),
         (["--set", "optimizer=sgd"], "optimizer"),
         (["--max-steps", "0"], "max_steps must be >= 1"),

@@ -1,4 +1,4 @@
-"""Synthetic results roots in the real schema, for tests and the analysis benchmark.
+"""Synthetic results roots in the real schema, for tests and the summary benchmark.
 
 `write_root` writes, through the same store and schema as a real trial, one metrics file
 per trial (and one per cross-evaluation) whose values come from a function the caller
@@ -12,38 +12,14 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 
 from fakedet.protocol import triple_str
-from fakedet.schema import METRICS_SCHEMA, to_table
-from fakedet.store import ResultsStore
+from fakedet.schema import METRIC_VERSION, METRICS_SCHEMA, SUITES, to_table
+from fakedet.store import ResultsStore, TrialId
 
 # value(arch, suite, metric, generator, class_id, seed, triple) -> float
 ValueFn = Callable[[str, str, str, str, int | None, int, tuple], float]
 
-SUITE_METRICS = {
-    "own_fake": ["generated_recall", "generated_precision", "accuracy"],
-    "real_heldout": ["real_recall", "real_precision", "accuracy"],
-    "real_test": ["real_recall", "real_precision", "accuracy"],
-    "overall": [
-        "generated_precision",
-        "generated_recall",
-        "generated_f1",
-        "real_precision",
-        "real_recall",
-        "real_f1",
-        "accuracy",
-        "macro_precision",
-        "macro_recall",
-        "macro_f1",
-        "auroc",
-        "average_precision",
-    ],
-    "operating_point": [
-        "op_threshold",
-        "op_test_false_flag",
-        "op_fake_recall",
-        "op_heldout_false_flag",
-    ],
-    "cross_fake": ["generated_recall", "accuracy", "auroc", "op_fake_recall"],
-}
+# Each suite's trial-level metrics, as a trial writes them (per-class rows aside).
+SUITE_METRICS = {name: suite.metrics for name, suite in SUITES.items() if name != "train_fake"}
 
 
 def constant(table: dict) -> ValueFn:
@@ -69,6 +45,9 @@ def trial_rows(arch, seed, triple, archs, value: ValueFn, steps: int = 100):
         steps=steps,
         wall_seconds=1.0,
         recipe="{}",
+        metric_version=METRIC_VERSION,
+        checkpoint_step=steps,
+        checkpoint_epoch=1.0,
     )
     own, cross = [], {g: [] for g in archs if g != arch}
     for suite, metrics in SUITE_METRICS.items():
@@ -117,10 +96,11 @@ def write_root(
     def write(job):
         arch, seed, triple = job
         key, own, cross_rows = trial_rows(arch, seed, triple, archs, value, steps)
-        store.write_metrics(to_table(own, METRICS_SCHEMA), key, arch, "seed")
+        trial = TrialId(key, arch, "seed")
+        store.write_metrics(to_table(own, METRICS_SCHEMA), trial)
         if cross:
             for gen, rows in cross_rows.items():
-                store.write_metrics(to_table(rows, METRICS_SCHEMA), key, arch, "seed", gen)
+                store.write_metrics(to_table(rows, METRICS_SCHEMA), trial, gen)
 
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(write, jobs))

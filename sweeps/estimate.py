@@ -1,5 +1,7 @@
 """Device-hours of a planned sweep, from the recorded throughput benchmarks.
 
+The records are committed with the repository (`bench/results/*.json`, each with its
+machine and date); the benchmarks write them, the plan only reads them.
 `bench/results/throughput-<device>.json` (from `python -m bench.throughput`) gives the fast
 path's milliseconds per step per architecture; `bench/results/packing-<device>.json`
 (from `python -m bench.packing`) the aggregate speed-up of several trials sharing a card.
@@ -10,11 +12,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from fakedet.protocol import SEED_TRAIN_IMAGES
 from fakedet.train import total_steps
 from fakedet.trial import TrialConfig
 
-RESULTS = Path(__file__).parent / "results"
-SEED_PROTOCOL_TRAIN_IMAGES = 37_800
+RESULTS = Path(__file__).resolve().parents[1] / "bench" / "results"
 
 
 def load_record(name: str) -> dict | None:
@@ -30,7 +32,7 @@ def training_hours(trials: list[TrialConfig], record: dict) -> dict[str, float]:
         if ms is None:
             hours[t.arch] = float("nan")
             continue
-        steps = total_steps(t.recipe, SEED_PROTOCOL_TRAIN_IMAGES, t.max_steps)
+        steps = total_steps(t.recipe, SEED_TRAIN_IMAGES, t.max_steps)
         hours[t.arch] = hours.get(t.arch, 0.0) + steps * ms / 3.6e6
     return hours
 

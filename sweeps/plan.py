@@ -1,0 +1,147 @@
+"""What a sweep runs: architectures x seeds x held-out triples at one budget.
+
+Pure planning, no Ray: parsing the command line's lists, the trials of a plan in a fixed
+order, a deterministic experiment name, and the (detector, generator) pairs of the
+cross-evaluation phase.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from fakedet.cross import DEFAULT_CROSS_FAKES
+from fakedet.errors import UserError
+from fakedet.models import get_arch
+from fakedet.protocol import ALL_TRIPLES, parse_triple
+from fakedet.study import NETWORKS
+from fakedet.trial import MAX_SEED, TrialConfig, make_config
+
+
+def parse_archs(text: str) -> tuple[str, ...]:
+    archs = tuple(dict.fromkeys(a.strip() for a in text.split(",") if a.strip()))
+    if not archs:
+        raise UserError("--archs is empty")
+    for a in archs:
+        get_arch(a)
+    return archs
+
+
+def parse_seeds(text: str) -> tuple[int, ...]:
+    """'0-4' -> (0, 1, 2, 3, 4); '0,3' -> (0, 3); '2' -> (2,)."""
+    seeds = []
+    try:
+        for part in text.split(","):
+            lo, sep, hi = part.strip().partition("-")
+            seeds += range(int(lo), int(hi) + 1) if sep else [int(lo)]
+    except ValueError:
+        raise UserError(f"--seeds {text!r}: expected e.g. 0-4 or 0,1,2") from None
+    if not seeds or min(seeds) < 0 or max(seeds) > MAX_SEED:
+        raise UserError(f"--seeds {text!r}: expected seeds in 0..{MAX_SEED}, e.g. 0-4")
+    return tuple(dict.fromkeys(seeds))
+
+
+def parse_triples(text: str) -> tuple[tuple[int, int, int], ...]:
+    """'all' -> the 120 triples; '0,6,9;1,2,3' -> those; 'N' -> N triples spread evenly
+    over the fixed order of all 120 (so every class is held out about equally often)."""
+    text = text.strip()
+    if text == "all":
+        return ALL_TRIPLES
+    if text.isdigit():
+        n = int(text)
+        if not 1 <= n <= len(ALL_TRIPLES):
+            raise UserError(f"--triples {text}: a count must be in 1..{len(ALL_TRIPLES)}")
+        return tuple(ALL_TRIPLES[i * len(ALL_TRIPLES) // n] for i in range(n))
+    return tuple(dict.fromkeys(parse_triple(t) for t in text.split(";") if t.strip()))
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """What to run."""
+
+    archs: tuple[str, ...] = NETWORKS
+    """Architectures (the study's two by default)."""
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    """Trial seeds."""
+    triples: tuple[tuple[int, int, int], ...] = ALL_TRIPLES
+    """Held-out triples."""
+    protocol: str = "seed"
+    """Data protocol."""
+    epochs: int | None = None
+    """Override every recipe's epochs."""
+    max_steps: int | None = None
+    """Cap training steps."""
+    eval_limit: int | None = None
+    """Cap real images per suite."""
+    eval_at: tuple[float, ...] | None = None
+    """Epochs at which trials evaluate along training (None: the default ladder)."""
+    overrides: dict = field(default_factory=dict)
+    """Recipe overrides applied to every architecture."""
+    cross_fakes: int = DEFAULT_CROSS_FAKES
+    """Fakes per cross-architecture evaluation (and per generator for the detectors)."""
+    detector: bool = True
+    """Train the dedicated leave-one-generator-out detectors after training."""
+
+    def budget(self) -> dict:
+        """What every trial shares: the arguments of `make_config` besides arch, seed, triple."""
+        return dict(
+            protocol=self.protocol,
+            overrides=dict(self.overrides),
+            epochs=self.epochs,
+            max_steps=self.max_steps,
+            eval_limit=self.eval_limit,
+            eval_at=self.eval_at,
+        )
+
+    def grid(self) -> dict[str, list]:
+        """The grid's axes: arch x seed x held-out triple."""
+        return {
+            "arch": list(self.archs),
+            "seed": list(self.seeds),
+            "heldout": [list(t) for t in self.triples],
+        }
+
+    def trials(self) -> list[TrialConfig]:
+        """Every trial of the sweep, in a fixed order (triple, seed, arch)."""
+        budget = self.budget()
+        return [
+            trial_config({"arch": arch, "seed": seed, "heldout": triple, "budget": budget})
+            for triple, seed, arch in itertools.product(self.triples, self.seeds, self.archs)
+        ]
+
+
+def trial_config(config: dict) -> TrialConfig:
+    """The trial of one point of the grid (a Tune config)."""
+    budget = dict(config["budget"])
+    if budget.get("eval_at") is not None:
+        budget["eval_at"] = tuple(budget["eval_at"])
+    return make_config(config["arch"], config["seed"], config["heldout"], **budget)
+
+
+def plan_name(trials: list[TrialConfig]) -> str:
+    """A deterministic experiment name for a set of trials."""
+    digest = hashlib.sha1("\n".join(sorted(t.key for t in trials)).encode()).hexdigest()
+    return f"sweep-{digest[:10]}"
+
+
+def same_data_groups(trials: list[TrialConfig], done: set[str]) -> list[list[TrialConfig]]:
+    """The finished trials grouped by (seed, triple, protocol): trained on the same images."""
+    groups = defaultdict(list)
+    for t in trials:
+        if t.key in done:
+            groups[(t.seed, t.heldout, t.protocol)].append(t)
+    return list(groups.values())
+
+
+def cross_pairs(trials: list[TrialConfig], done: set[str]) -> list[tuple[TrialConfig, ...]]:
+    """(detector trial, generator trial) pairs of different archs sharing seed, triple and
+    protocol."""
+    return [
+        (d, g)
+        for group in same_data_groups(trials, done)
+        for d in group
+        for g in group
+        if d.arch != g.arch
+    ]

@@ -1,0 +1,134 @@
+"""What the sweep's driver shows: the plan, a live status per phase, and the summary."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+from ray import tune
+from rich.live import Live
+from rich.table import Table
+
+from sweeps import estimate
+from sweeps.plan import SweepSpec, trial_config
+
+
+class LiveStatus(tune.Callback):
+    """Counts for the live display (rich renders it). During training Tune calls the
+    `on_trial_*` hooks on the driver; the task phases call `start_phase` and
+    `task_finished`.
+
+    Tune pickles its callbacks with the experiment; a restored experiment gets the status
+    of the running driver back (`__reduce__`), not the counts of the crashed one.
+    """
+
+    current: LiveStatus | None = None
+
+    def __init__(self, total: int, already_done: int, phase: str = "training"):
+        self.start_phase(phase, total, already_done)
+        LiveStatus.current = self
+
+    def start_phase(self, phase: str, total: int, already_done: int, running: Iterable = ()):
+        self.total, self.already, self.phase = total, already_done, phase
+        self.running, self.failed, self.done, self.retries = set(running), set(), 0, 0
+        self.skipped: set[str] = set()  # complete before this run: counted in `already`
+        self.t0 = time.time()
+
+    def __reduce__(self):
+        return (_current_status, ())
+
+    def __rich__(self) -> Table:
+        return self.table()
+
+    # --- Tune's hooks (training) ---------------------------------------------------------
+    def on_trial_start(self, iteration, trials, trial, **info):
+        self.running.add(trial.trial_id)
+
+    def on_trial_result(self, iteration, trials, trial, result, **info):
+        if result.get("status") == "skipped":
+            self.skipped.add(trial.trial_id)
+
+    def on_trial_complete(self, iteration, trials, trial, **info):
+        self.running.discard(trial.trial_id)
+        self.done += trial.trial_id not in self.skipped
+
+    def on_trial_recover(self, iteration, trials, trial, **info):
+        self.running.discard(trial.trial_id)
+        self.retries += 1
+
+    def on_trial_error(self, iteration, trials, trial, **info):
+        self.running.discard(trial.trial_id)
+        self.failed.add(trial_config(trial.config).key)
+
+    # --- task phases -------------------------------------------------------------------
+    def task_finished(self, label: str, failed: bool) -> None:
+        self.running.discard(label)
+        if failed:
+            self.failed.add(label)
+        else:
+            self.done += 1
+
+    def table(self) -> Table:
+        elapsed = max(time.time() - self.t0, 1e-9)
+        rate = self.done / elapsed * 3600
+        left = self.total - self.already - self.done - len(self.failed)
+        eta = f"{left / rate * 3600:,.0f} s" if rate > 0 and left > 0 else "-"
+        t = Table(title=f"sweep: {self.phase}", show_header=True)
+        for col in ("done", "running", "pending", "failed", "retries", "per hour", "ETA"):
+            t.add_column(col, justify="right")
+        running = len(self.running - self.skipped)
+        t.add_row(
+            f"{self.already + self.done}/{self.total}",
+            str(running),
+            str(max(left - running, 0)),
+            str(len(self.failed)),
+            str(self.retries),
+            f"{rate:,.0f}",
+            eta,
+        )
+        return t
+
+
+def _current_status() -> LiveStatus:
+    return LiveStatus.current or LiveStatus(0, 0)
+
+
+def live(status: LiveStatus, console) -> Live:
+    return Live(status, console=console, refresh_per_second=2, transient=False)
+
+
+def plan_table(spec: SweepSpec, todo, n_total: int, n_done: int, resources, cluster) -> Table:
+    t = Table(title="sweep plan", show_header=False)
+    t.add_column(style="bold")
+    t.add_column()
+    t.add_row(
+        "trials",
+        f"{n_total} = {len(spec.archs)} archs x {len(spec.seeds)} seeds x "
+        f"{len(spec.triples)} triples ({spec.protocol} protocol)",
+    )
+    t.add_row("already done", str(n_done))
+    t.add_row("to run", str(n_total - n_done))
+    t.add_row("per trial", f"{resources['cpu']:g} CPU, {resources['gpu']:g} GPU")
+    t.add_row("cluster", ", ".join(f"{cluster.get(k, 0):g} {k}" for k in ("CPU", "GPU")))
+    if spec.max_steps:
+        budget = f"max {spec.max_steps} steps"
+    else:
+        budget = f"{spec.epochs} epochs" if spec.epochs else "the recipes' full budgets"
+    t.add_row("budget", budget)
+    checkpoints = "default ladder" if spec.eval_at is None else (
+        ",".join(f"{e:g}" for e in spec.eval_at) or "final only")  # fmt: skip
+    t.add_row("evaluated at", f"{checkpoints} (epochs) and the final step")
+    t.add_row("detector phase", "on" if spec.detector else "off (--no-detector)")
+    for line in estimate.describe(todo):
+        t.add_row("estimate", line)
+    return t
+
+
+def summary_table(rows: list[tuple[str, int, int, int]]) -> Table:
+    """(phase, done, skipped, failed) per phase."""
+    t = Table(title="sweep summary")
+    for col in ("phase", "done", "skipped (already complete)", "failed"):
+        t.add_column(col, justify="right" if col != "phase" else "left")
+    for phase, *counts in rows:
+        t.add_row(phase, *(str(c) for c in counts))
+    return t

@@ -1,0 +1,160 @@
+"""The sweep's phases on Ray.
+
+1. Training: a Tune grid over arch x seed x held-out triple. The trainable returns at once
+   for a trial whose results are complete; the dataset reaches workers once, through the
+   object store (`tune.with_parameters`).
+2. Cross-evaluation: for every (seed, triple) with two or more finished architectures,
+   each discriminator on fakes of every other architecture's generator, as Ray tasks that
+   read the networks from the results store.
+
+Every phase is idempotent: complete results are never recomputed, so rerunning the same
+command after any interruption finishes only what is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # Tune prints nothing at verbose=0
+
+import ray  # noqa: E402
+from ray import tune  # noqa: E402
+
+from fakedet.cross import cross_evaluate  # noqa: E402
+from fakedet.data import FashionMNIST  # noqa: E402
+from fakedet.errors import first_line  # noqa: E402
+from fakedet.store import ResultsStore  # noqa: E402
+from fakedet.trial import TrialConfig, run_trial  # noqa: E402
+from sweeps.plan import SweepSpec, plan_name, trial_config  # noqa: E402
+from sweeps.progress import LiveStatus  # noqa: E402
+
+TUNE_DIR = "_tune"  # experiment state, beside the results
+
+
+def trainable(config: dict, data: FashionMNIST) -> None:
+    """One Tune trial: run (or skip) the trial and report its summary once."""
+    import torch
+
+    torch.set_num_threads(max(1, int(config["cpus"])))
+    store = ResultsStore(config["results"])
+    tune.report(run_trial(trial_config(config), data, store))
+
+
+def param_space(spec: SweepSpec, store: ResultsStore, resources: dict) -> dict:
+    """Tune's grid: arch x seed x held-out triple, each trial with the shared budget."""
+    grid = {name: tune.grid_search(values) for name, values in spec.grid().items()}
+    return {**grid, "budget": spec.budget(), "results": store.root, "cpus": resources["cpu"]}
+
+
+def _tuner(spec, wrapped, store, name, resources, status, max_failures, console):
+    """Restore the experiment `name` where Tune can, else start it over the whole grid."""
+    path = store.uri(TUNE_DIR, name)
+    if tune.Tuner.can_restore(path):
+        try:
+            tuner = tune.Tuner.restore(
+                path, trainable=wrapped, resume_unfinished=True, restart_errored=True
+            )
+            if console:
+                console.print(f"resuming the Tune experiment at {path}")
+            return tuner
+        except Exception as e:  # a damaged experiment state: start afresh beside it
+            if console:
+                console.print(f"[yellow]cannot restore {path} ({first_line(e)}); starting afresh")
+            name = f"{name}-{int(time.time())}"
+    return tune.Tuner(
+        wrapped,
+        param_space=param_space(spec, store, resources),
+        tune_config=tune.TuneConfig(
+            trial_dirname_creator=lambda trial: trial_config(trial.config).key,
+            reuse_actors=True,
+        ),
+        run_config=tune.RunConfig(
+            name=name,
+            storage_path=store.uri(TUNE_DIR),
+            failure_config=tune.FailureConfig(max_failures=max_failures),
+            verbose=0,
+            callbacks=[status],
+        ),
+    )
+
+
+def train_all(
+    spec: SweepSpec,
+    data: FashionMNIST,
+    store: ResultsStore,
+    resources: dict,
+    status: LiveStatus,
+    max_failures: int = 3,
+    console=None,
+) -> dict[str, str]:
+    """Phase 1: every trial of `spec` through Tune; complete ones skip at once.
+
+    The experiment is named after the plan, so rerunning the same command restores it
+    (`Tuner.restore`): finished trials stay finished, the others run. Trials a restored
+    experiment holds as finished but whose results are gone run in a second experiment.
+
+    Returns:
+        {trial key: last line of its error} of the trials that failed after retries.
+    """
+    wrapped = tune.with_resources(tune.with_parameters(trainable, data=data), resources)
+    plan = spec.trials()
+    errors, name = {}, plan_name(plan)
+    for attempt in range(2):
+        tuner = _tuner(spec, wrapped, store, name, resources, status, max_failures, console)
+        for r in tuner.fit():
+            if r.error is not None and r.config:
+                errors[trial_config(r.config).key] = first_line(r.error, last=True)
+        missing = [t for t in plan if t.key not in errors and not store.is_complete(t)]
+        if not missing:
+            break
+        name = f"{plan_name(plan)}-{attempt + 1}-{int(time.time())}"
+    return errors
+
+
+@ray.remote(max_retries=3)
+def _cross_task(root: str, detector: dict, generator: dict, n_fakes: int, threads: int) -> str:
+    import torch
+
+    torch.set_num_threads(max(1, threads))
+    store = ResultsStore(root)
+    return cross_evaluate(
+        store, TrialConfig.from_dict(detector), TrialConfig.from_dict(generator), n_fakes
+    )
+
+
+def run_tasks(refs: dict, status: LiveStatus | None = None) -> tuple[int, dict[str, str]]:
+    """Wait for Ray tasks {ref: label}; returns (done, {label: last line of its error})."""
+    done, errors, pending = 0, {}, list(refs)
+    while pending:
+        ready, pending = ray.wait(pending, num_returns=1)
+        try:
+            ray.get(ready[0])
+            done += 1
+        except Exception as e:  # report, keep going; a rerun retries it
+            errors[refs[ready[0]]] = first_line(e, last=True)
+        if status is not None:
+            status.task_finished(refs[ready[0]], refs[ready[0]] in errors)
+    return done, errors
+
+
+def cross_all(
+    pairs: list[tuple[TrialConfig, TrialConfig]],
+    store: ResultsStore,
+    n_fakes: int,
+    resources: dict,
+    status: LiveStatus | None = None,
+) -> tuple[int, int, dict[str, str]]:
+    """Phase 2: cross-evaluate `pairs` as Ray tasks. Returns (done, skipped, errors)."""
+    todo = [(d, g) for d, g in pairs if not store.exists(store.metrics_path(d, g.arch))]
+    options = dict(num_cpus=resources["cpu"], num_gpus=resources["gpu"])
+    refs = {
+        _cross_task.options(**options).remote(
+            store.root, d.to_dict(), g.to_dict(), n_fakes, int(resources["cpu"])
+        ): f"{d.key} x {g.arch}"
+        for d, g in todo
+    }
+    if status is not None:
+        status.start_phase("cross-evaluation", len(pairs), len(pairs) - len(todo), refs.values())
+    done, errors = run_tasks(refs, status)
+    return done, len(pairs) - len(todo), errors
