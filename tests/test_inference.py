@@ -1,0 +1,277 @@
+"""Exact answers on tiny designs, and coverage of both interval kinds by simulation."""
+
+import functools
+import itertools
+
+import numpy as np
+import pytest
+from scipy import stats as sps
+
+from analysis import stats
+from analysis.inference import (
+    NEW_CLASS,
+    THESE_CLASSES,
+    Design,
+    as_triples,
+    greater_than,
+    jackknife_means,
+    percentile_of,
+    prediction_interval,
+    tost,
+)
+from analysis.stats import Estimate
+
+nan = np.nan
+ALL = list(itertools.combinations(range(10), 3))
+FOUR = list(itertools.combinations(range(4), 3))  # (0,1,2) (0,1,3) (0,2,3) (1,2,3)
+
+
+# --- exact answers ------------------------------------------------------------------------
+def test_triples_from_strings_or_tuples():
+    assert as_triples(["0-6-9", (1, 2, 3)]).tolist() == [[0, 6, 9], [1, 2, 3]]
+    for bad in (["0-1"], [(1, 1, 2)], ["a-b-c"], []):
+        with pytest.raises(ValueError):
+            as_triples(bad)
+
+
+def test_class_jackknife_by_hand():
+    # dropping class c leaves exactly the one triple without c: theta_{-c} = 6, 3, 2, 1
+    x = np.array([[1.0], [2.0], [3.0], [6.0]])
+    e = Design(FOUR, 1).mean(x, kind=NEW_CLASS)
+    se = np.sqrt(3 / 4 * (3**2 + 0**2 + 1**2 + 2**2))  # deviations from their mean 3
+    half = sps.t.ppf(0.975, 3) * se
+    assert (e.value, e.n) == (3.0, 4)
+    assert (e.low, e.high) == pytest.approx((3 - half, 3 + half))
+    g = Design(FOUR, 1).statistic(stats.mean, x, kind=NEW_CLASS)
+    assert (g.low, g.high) == pytest.approx((e.low, e.high))
+
+
+def test_class_jackknife_counts_only_classes_with_data():
+    # five classes, but no trial of a triple holding class 4: the classes are 0..3
+    five = list(itertools.combinations(range(5), 3))
+    x = np.full((10, 2), nan)
+    x[[five.index(t) for t in FOUR]] = [[1.0, 1.0], [2.0, nan], [3.0, 3.0], [6.0, 6.0]]
+    e = jackknife_means(x[None], five)[0]
+    half = sps.t.ppf(0.975, 3) * np.sqrt(3 / 4 * (3**2 + 0**2 + 1**2 + 2**2))  # loo 6, 3, 2, 1
+    assert e.value == pytest.approx(22 / 7) and e.n == 7
+    assert (e.low, e.high) == pytest.approx((22 / 7 - half, 22 / 7 + half))
+    # dropping class 0 (or 1) leaves no trial: the interval is undefined
+    e = jackknife_means(np.array([[[1.0], [3.0]]]), [(0, 1, 2), (0, 1, 3)])[0]
+    assert e.value == 2.0 and np.isnan(e.low) and np.isnan(e.high)
+
+
+def test_seed_bootstrap_rescales_by_sqrt_s_over_s_minus_1():
+    # one triple, seeds [0, 1]: resampled means 0, .5, 1 with chance 1/4, 1/2, 1/4; the
+    # 2.5% and 97.5% points are 0 and 1, widened by sqrt(2) about 0.5
+    e = Design([(0, 1, 2)], 2, resamples=4000, seed=3).mean(
+        np.array([[0.0, 1.0]]), kind=THESE_CLASSES
+    )
+    assert (e.value, e.n) == (0.5, 2)
+    assert (e.low, e.high) == pytest.approx((0.5 - np.sqrt(0.5), 0.5 + np.sqrt(0.5)))
+
+
+def test_seed_bootstrap_keeps_triples_and_present_seeds():
+    x = np.array([[0.0, 1.0, nan], [5.0, nan, nan], [2.0, 2.0, 2.0]])
+    d = Design([(0, 1, 2), (0, 1, 3), (0, 2, 3)], 3, resamples=500, seed=1)
+    counts = d.counts(~np.isnan(x)).reshape(500, 3, 3)
+    assert (counts.sum(axis=2) == [2, 1, 3]).all() and (counts[:, :, 2][:, :2] == 0).all()
+    assert (counts[:, 1, 0] == 1).all()  # a one-seed triple adds no seed variance
+    e = d.mean(x, kind=THESE_CLASSES)
+    assert e.value == pytest.approx(12 / 6) and e.n == 6
+    # only triple 0 varies: its mean moves by +-0.5 * sqrt(2) at the extremes, weight 2/6
+    assert (e.low, e.high) == pytest.approx((2 - np.sqrt(0.5) / 3, 2 + np.sqrt(0.5) / 3))
+    assert d.mean(x, kind=THESE_CLASSES) == e  # deterministic given the seed
+
+
+def test_count_path_equals_materialised_resamples():
+    x = np.random.default_rng(1).random((4, 3))
+    d = Design(FOUR, 3, resamples=300, seed=2)
+    fast, slow = d.mean(x, kind=THESE_CLASSES), d.statistic(stats.mean, x, kind=THESE_CLASSES)
+    assert (fast.value, fast.low, fast.high) == pytest.approx((slow.value, slow.low, slow.high))
+    many = d.means(np.stack([x, 2 * x, np.full((4, 3), nan)]), kind=THESE_CLASSES)
+    assert (many[0].low, many[0].high) == pytest.approx((fast.low, fast.high))
+    assert many[1].high == pytest.approx(2 * fast.high)
+    assert many[2].n == 0 and np.isnan(many[2].value)
+
+
+def test_constant_scores_give_a_point_interval():
+    for kind in (THESE_CLASSES, NEW_CLASS):
+        e = Design(FOUR, 2, 100).mean(np.full((4, 2), 0.25), kind=kind)
+        assert (e.value, e.low, e.high, e.n) == pytest.approx((0.25, 0.25, 0.25, 8))
+
+
+def test_paired_difference_uses_pairs_present_in_both():
+    x = np.array([[1.0, 2.0], [1.0, nan], [1.0, 1.0], [0.0, 0.0]])
+    y = np.array([[0.0, 1.0], [0.0, 0.0], [nan, 0.0], [-1.0, -1.0]])
+    for kind in (THESE_CLASSES, NEW_CLASS):
+        d = Design(FOUR, 2, 200).difference(x, y, kind=kind)
+        assert d.value == 1.0 and d.n == 6
+
+
+def test_probability_of_improvement_exact():
+    x = np.array([[1.0, 2.0], [3.0, nan], [1.0, 1.0], [0.0, 5.0]])
+    y = np.array([[0.0, 2.0], [4.0, 1.0], [1.0, 0.0], [1.0, 4.0]])
+    # matched cells: 1>0, 2=2, 3<4, 1=1, 1>0, 0<1, 5>4 -> (1 + .5 + 0 + .5 + 1 + 0 + 1) / 7
+    for kind in (THESE_CLASSES, NEW_CLASS):
+        p = Design(FOUR, 2, 200).probability_of_improvement(x, y, kind=kind)
+        assert p.value == pytest.approx(4 / 7) and p.n == 7 and 0 <= p.low <= p.high <= 1
+    assert Design(FOUR, 2, 50).probability_of_improvement(x + 9, y, kind=NEW_CLASS).value == 1
+
+
+def test_shape_and_kind_errors():
+    d = Design(FOUR, 2, 50)
+    with pytest.raises(ValueError, match="design"):
+        d.mean(np.zeros((4, 3)), kind=THESE_CLASSES)
+    with pytest.raises(ValueError, match="shape"):
+        d.difference(np.zeros((4, 2)), np.zeros((4, 1)), kind=NEW_CLASS)
+    with pytest.raises(ValueError, match="valid"):
+        d.mean(np.zeros((4, 2)), kind="these triples")
+    with pytest.raises(ValueError, match="no triple"):
+        d.class_gap(np.zeros((4, 2)), np.zeros((4, 2)), 7, kind=NEW_CLASS)
+    with pytest.raises(ValueError):
+        jackknife_means(np.zeros((1, 3, 2)), FOUR)
+
+
+def test_prediction_interval_and_percentile_of_ties():
+    v = np.append(np.arange(101.0), nan)
+    e = prediction_interval(v)
+    assert (e.value, e.low, e.high, e.n) == pytest.approx((50.0, 2.5, 97.5, 101))
+    ties = np.array([[1.0, 2.0], [2.0, 3.0], [nan, nan]])
+    assert [percentile_of(a, ties) for a in (0, 1, 2, 2.5, 3, 4)] == [0, 12.5, 50, 75, 87.5, 100]
+    assert np.isnan(percentile_of(1.0, np.full(3, nan)))
+
+
+@pytest.mark.parametrize(
+    "low,high,expected",
+    [
+        (-0.02, 0.03, "equivalent"),
+        (0.01, 0.08, "inconclusive"),
+        (-0.08, 0.08, "inconclusive"),
+        (0.05, 0.09, "not equivalent"),  # touching the margin is outside (-m, m)
+        (-0.2, -0.06, "not equivalent"),
+        (nan, nan, "inconclusive"),
+    ],
+)
+def test_tost(low, high, expected):
+    assert tost(Estimate(0.0, low, high), margin=0.05) == expected
+
+
+def test_greater_than():
+    assert greater_than(Estimate(0.1, 0.01, 0.2)) == "greater"
+    assert greater_than(Estimate(0.0, -0.01, 0.2)) == "inconclusive"
+    assert greater_than(Estimate(-0.1, -0.2, 0.0)) == "not greater"
+    assert greater_than(Estimate(0.6, 0.55, 0.7), bound=0.5) == "greater"
+    with pytest.raises(ValueError):
+        tost(Estimate(0, 0, 0), margin=0)
+
+
+def test_class_gap_by_brute_force():
+    rng = np.random.default_rng(4)
+    rates = rng.random((120, 3))
+    has0 = (np.array(ALL) == 0).any(axis=1)
+    g = Design(ALL, 3, 200).class_gap(rates, rates, 0, kind=NEW_CLASS)  # roles masked inside
+    assert g.held.value == pytest.approx(rates[has0].mean())
+    assert g.seen.value == pytest.approx(rates[~has0].mean())
+    assert g.difference.n == 360
+    loo = []
+    for p in range(1, 10):
+        keep = ~(np.array(ALL) == p).any(axis=1)
+        loo.append(rates[keep & has0].mean() - rates[keep & ~has0].mean())
+    se = np.sqrt(8 / 9 * ((np.array(loo) - np.mean(loo)) ** 2).sum())
+    half = sps.t.ppf(0.975, 8) * se
+    assert (g.difference.low, g.difference.high) == pytest.approx(
+        (g.difference.value - half, g.difference.value + half)
+    )
+
+
+# --- coverage by simulation: 10 classes, all 120 triples, 5 seeds -------------------------
+SWEEPS, RESAMPLES = 4000, 2000
+TRIPLES = np.array(ALL)
+SCENARIOS = {  # (class sd, triple sd, seed sd)
+    "class-dominated": (0.10, 0.01, 0.03),
+    "seed-dominated": (0.005, 0.01, 0.03),
+}
+MU_X, MU_Y = 0.60, 0.55
+
+
+def _arch(rng, effects, triple_sd, seed, mu):
+    """(SWEEPS, 120, 5) values of one architecture, and each sweep's mean conditional on
+    its class and triple effects (the THESE_CLASSES target)."""
+    fixed = mu + effects[:, TRIPLES].sum(axis=2) + rng.normal(0, triple_sd, (SWEEPS, 120))
+    return fixed[:, :, None] + seed, fixed.mean(axis=1)
+
+
+@functools.cache
+def _simulate(name: str):
+    """Two architectures per sweep, sharing class effects in part (correlation 0.8) and a
+    seed's shared half of the noise; the population means are MU_X and MU_Y."""
+    class_sd, triple_sd, seed_sd = SCENARIOS[name]
+    rng = np.random.default_rng(list(SCENARIOS).index(name))
+    a, b = rng.normal(0, class_sd, (2, SWEEPS, 10))
+    shared, own_x, own_y = rng.normal(0, seed_sd / np.sqrt(2), (3, SWEEPS, 120, 5))
+    x, cx = _arch(rng, a, triple_sd, shared + own_x, MU_X)
+    y, cy = _arch(rng, 0.8 * a + 0.6 * b, triple_sd, shared + own_y, MU_Y)
+    x[:, 7, 2] = y[:, 30, 4] = nan  # a missing trial on each side
+    return name, x, y, cx, cy
+
+
+@pytest.fixture(params=list(SCENARIOS))
+def sweeps(request):
+    return _simulate(request.param)
+
+
+@pytest.fixture(scope="module")
+def design():
+    return Design(ALL, 5, resamples=RESAMPLES, seed=0)
+
+
+def _coverage(estimates, target) -> float:
+    """Share of the intervals that contain their target (a scalar or one per estimate)."""
+    low, high = np.array([(e.low, e.high) for e in estimates]).T
+    return float(np.mean((low <= target) & (target <= high)))
+
+
+def test_new_class_interval_covers_the_population_mean(sweeps, design):
+    name, x, y, _, _ = sweeps
+    mean = _coverage(design.means(x, kind=NEW_CLASS), MU_X)
+    diff = _coverage(design.means(x - y, kind=NEW_CLASS), MU_X - MU_Y)
+    print(f"{name}: NEW_CLASS mean {mean:.1%}, difference {diff:.1%}")
+    assert mean >= 0.93 and diff >= 0.93, (name, mean, diff)
+
+
+def test_these_classes_interval_covers_the_conditional_mean(sweeps, design):
+    name, x, y, cx, cy = sweeps
+    mean = _coverage(design.means(x, kind=THESE_CLASSES), cx)
+    diff = _coverage(design.means(x - y, kind=THESE_CLASSES), cx - cy)
+    print(f"{name}: THESE_CLASSES mean {mean:.1%}, difference {diff:.1%}")
+    assert 0.93 <= mean <= 0.97 and 0.93 <= diff <= 0.97, (name, mean, diff)
+
+
+def test_old_triple_bootstrap_under_covers_the_population_mean():
+    name, x, _, _, _ = _simulate("class-dominated")
+    old = _coverage(stats.Bootstrap(120, 5, resamples=RESAMPLES, seed=0).means(x), MU_X)
+    print(f"{name}: old triple bootstrap {old:.1%}")
+    assert old < 0.60, old
+
+
+@pytest.mark.parametrize("partner_sd", [0.05, 0.005])
+def test_class_gap_coverage(design, partner_sd):
+    """Class 0's rate = 0.1 + DELTA when held out + the effects of the other held-out classes
+    + triple and seed noise: NEW_CLASS covers DELTA (partner effects centred in their
+    population), THESE_CLASSES the gap given these partner effects."""
+    delta, n = 0.02, SWEEPS
+    rng = np.random.default_rng(11)
+    b = rng.normal(0, partner_sd, (n, 10))
+    b[:, 0] = 0.0  # class 0 is no partner of itself
+    has0 = (TRIPLES == 0).any(axis=1)
+    fixed = 0.1 + delta * has0 + b[:, TRIPLES].sum(axis=2) + rng.normal(0, 0.01, (n, 120))
+    rates = fixed[:, :, None] + rng.normal(0, 0.03, (n, 120, 5))
+    given = fixed[:, has0].mean(axis=1) - fixed[:, ~has0].mean(axis=1)
+    new = _coverage(
+        [g.difference for g in design.class_gaps(rates, rates, 0, kind=NEW_CLASS)], delta
+    )
+    these = _coverage(
+        [g.difference for g in design.class_gaps(rates, rates, 0, kind=THESE_CLASSES)], given
+    )
+    print(f"partner sd {partner_sd}: class gap NEW_CLASS {new:.1%}, THESE_CLASSES {these:.1%}")
+    assert new >= 0.93 and 0.93 <= these <= 0.97, (partner_sd, new, these)
