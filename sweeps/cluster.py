@@ -9,6 +9,7 @@ listens, is one clear line within seconds rather than minutes of Ray's retries.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import time
@@ -63,6 +64,9 @@ def connect(address: str | None, num_cpus: int | None = None, num_gpus: int | No
     """Start a local Ray (no address) or join the cluster at `address`; returns which."""
     address = address or os.environ.get("RAY_ADDRESS") or None
     if address is None:
+        # A token in ~/.ray turns token authentication on for a new local Ray, with a
+        # warning; that is the safe case and says nothing the user must act on.
+        logging.getLogger("ray._private.authentication").setLevel(logging.ERROR)
         ray.init(address="local", num_cpus=num_cpus, num_gpus=num_gpus, **RAY_INIT)
         return "local"
     if num_cpus is not None or num_gpus is not None:

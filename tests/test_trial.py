@@ -1,5 +1,7 @@
 import json
 
+import numpy as np
+import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
@@ -138,3 +140,31 @@ def test_bad_locations_and_data(tmp_path):
         *TINY,
     )
     assert_user_error(proc, "does not hold the four Fashion-MNIST IDX files")
+
+
+def test_checkpoints_add_rows_and_leave_the_final_ones_unchanged(fashion_mnist, tmp_path):
+    per_epoch = 37_800 // 32  # hands_on's steps per epoch under protocol seed
+    ladder = (2 / per_epoch, 4 / per_epoch)  # after steps 2 and 4 of 6
+    tables = {}
+    for name, eval_at in (("plain", ()), ("ladder", ladder)):
+        cfg = make_config("hands_on", 3, "2,5,8", max_steps=6, eval_limit=60, eval_at=eval_at)
+        store = ResultsStore(tmp_path / name)
+        summary = run_trial(cfg, fashion_mnist, store, device="cpu")
+        assert summary["checkpoints"] == 1 + len(eval_at)
+        tables[name] = store.read_table(store.metrics_path(cfg)).to_pandas()
+        scores = store.read_table(store.scores_path(cfg)).to_pandas()
+        assert sorted(scores.checkpoint_step.unique()) == [2, 4, 6][-1 - len(eval_at) :]
+    ladder_rows = tables["ladder"]
+    assert sorted(ladder_rows.checkpoint_step.unique()) == [2, 4, 6]
+    assert ladder_rows.groupby("checkpoint_step").size().nunique() == 1  # same rows each
+    epochs = ladder_rows.drop_duplicates("checkpoint_step").checkpoint_epoch.tolist()
+    assert epochs == pytest.approx([*ladder, 6 / per_epoch])
+    keys = ["suite", "metric", "class_id"]
+    final = ladder_rows[ladder_rows.checkpoint_step == 6].sort_values(keys)
+    plain = tables["plain"].sort_values(keys)
+    cols = ["suite", "generator_arch", "class_id", "metric", "value", "support", "steps"]
+    pd.testing.assert_frame_equal(
+        final[cols].reset_index(drop=True), plain[cols].reset_index(drop=True)
+    )
+    early = ladder_rows[ladder_rows.checkpoint_step == 2].sort_values(keys)
+    assert not np.allclose(early.value.to_numpy(), final.value.to_numpy(), equal_nan=True)
