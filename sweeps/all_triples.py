@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sys
 
+import ray
 from rich.console import Console
 
 from fakedet import data as fmnist
@@ -78,6 +79,11 @@ def parse_args(argv: list[str] | None) -> tuple:
         raise UserError("--cross-fakes must be >= 1 and --max-failures >= 0")
     if args.gpus_per_trial < 0 or args.cpus_per_trial <= 0:
         raise UserError("--gpus-per-trial must be >= 0 and --cpus-per-trial > 0")
+    if not args.no_detector and len(plan.parse_archs(args.archs)) < 2:
+        raise UserError(
+            f"--archs {args.archs}: the detector phase trains on the generators of the other "
+            "architectures and needs at least 2; add one or pass --no-detector"
+        )
     spec = plan.SweepSpec(
         archs=plan.parse_archs(args.archs),
         seeds=plan.parse_seeds(args.seeds),
@@ -112,15 +118,22 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     status = progress.LiveStatus(len(trials), len(done))
+    data, phases, errors = None, [], {}
     with progress.live(status, console):
-        errors = {}
         if todo:
             data = fmnist.load(args.data_dir)
-            errors = run.train_all(spec, data, store, resources, status, args.max_failures, console)
+            errors = run.train_all(spec, data, store, resources, status, args.max_failures,
+                                   console)  # fmt: skip
         complete = {t.key for t in trials if store.is_complete(t)}
         pairs = plan.cross_pairs(trials, complete)
         cross = run.cross_all(pairs, store, spec.cross_fakes, resources, status)
-        phases = []
+        if spec.detector:
+            detectors = run.detector_plan(spec, trials, complete)
+            if data is None and any(not store.is_complete(d) for d in detectors):
+                data = fmnist.load(args.data_dir)
+            data_ref = ray.put(data) if data is not None else None
+            counts = run.detect_all(detectors, store, data_ref, resources, status)
+            phases.append(("detectors", counts))
 
     failed = {
         t.key: errors.get(t.key, "no result written") for t in trials if t.key not in complete

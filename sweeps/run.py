@@ -6,6 +6,10 @@
 2. Cross-evaluation: for every (seed, triple) with two or more finished architectures,
    each discriminator on fakes of every other architecture's generator, as Ray tasks that
    read the networks from the results store.
+3. Dedicated detectors: for every (seed, triple) whose architectures all finished and
+   each architecture left out, a detector trained on the others' fakes
+   (`fakedet.detector_trial`), as Ray tasks with the trials' resources; the dataset goes
+   to the object store once.
 
 Every phase is idempotent: complete results are never recomputed, so rerunning the same
 command after any interruption finishes only what is missing.
@@ -23,10 +27,12 @@ from ray import tune  # noqa: E402
 
 from fakedet.cross import cross_evaluate  # noqa: E402
 from fakedet.data import FashionMNIST  # noqa: E402
+from fakedet.detector import DetectorRecipe  # noqa: E402
+from fakedet.detector_trial import DetectorTrial, detector_trials, run_detector_trial  # noqa: E402
 from fakedet.errors import first_line  # noqa: E402
 from fakedet.store import ResultsStore  # noqa: E402
 from fakedet.trial import TrialConfig, run_trial  # noqa: E402
-from sweeps.plan import SweepSpec, plan_name, trial_config  # noqa: E402
+from sweeps.plan import SweepSpec, plan_name, same_data_groups, trial_config  # noqa: E402
 from sweeps.progress import LiveStatus  # noqa: E402
 
 TUNE_DIR = "_tune"  # experiment state, beside the results
@@ -158,3 +164,43 @@ def cross_all(
         status.start_phase("cross-evaluation", len(pairs), len(pairs) - len(todo), refs.values())
     done, errors = run_tasks(refs, status)
     return done, len(pairs) - len(todo), errors
+
+
+@ray.remote(max_retries=3)
+def _detector_task(root: str, trial: dict, data: FashionMNIST, threads: int) -> str:
+    import torch
+
+    torch.set_num_threads(max(1, threads))
+    return run_detector_trial(DetectorTrial.from_dict(trial), data, ResultsStore(root))
+
+
+def detector_plan(spec: SweepSpec, trials: list[TrialConfig], complete: set[str]):
+    """The detectors of every (seed, triple) whose GAN trials all finished."""
+    recipe = DetectorRecipe(max_steps=spec.max_steps)  # a capped sweep caps these too
+    groups = [g for g in same_data_groups(trials, complete) if len(g) == len(spec.archs)]
+    options = dict(train_fakes=2 * spec.cross_fakes, test_fakes=spec.cross_fakes,
+                   eval_limit=spec.eval_limit, recipe=recipe)  # fmt: skip
+    return detector_trials(groups, **options)
+
+
+def detect_all(
+    detectors: list[DetectorTrial],
+    store: ResultsStore,
+    data_ref,
+    resources: dict,
+    status: LiveStatus | None = None,
+) -> tuple[int, int, dict[str, str]]:
+    """Phase 3: train and evaluate the dedicated detectors as Ray tasks with the trials'
+    resources. Returns (done, skipped, errors)."""
+    todo = [d for d in detectors if not store.is_complete(d)]
+    options = dict(num_cpus=resources["cpu"], num_gpus=resources["gpu"])
+    refs = {
+        _detector_task.options(**options).remote(
+            store.root, d.to_dict(), data_ref, int(resources["cpu"])
+        ): d.key
+        for d in todo
+    }
+    if status is not None:
+        status.start_phase("detectors", len(detectors), len(detectors) - len(todo), refs.values())
+    done, errors = run_tasks(refs, status)
+    return done, len(detectors) - len(todo), errors

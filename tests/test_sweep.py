@@ -12,8 +12,8 @@ import pytest
 from conftest import REPO, assert_user_error, run_cli
 from fakedet.errors import UserError
 from fakedet.protocol import ALL_TRIPLES
-from sweeps.plan import cross_pairs, parse_seeds, parse_triples, plan_name
 from fakedet.trial import make_config
+from sweeps.plan import cross_pairs, parse_seeds, parse_triples, plan_name
 
 SWEEP = "sweeps/all_triples.py"
 TINY = ["--max-steps", "3", "--eval-limit", "100", "--cross-fakes", "100", "--num-cpus", "2"]
@@ -152,7 +152,9 @@ def _wait_for(predicate, timeout: float, proc: subprocess.Popen | None = None) -
 
 def four_trials(root: Path, data_dir: str, steps: int, *extra: str) -> list[str]:
     """A sweep of 4 hands_on trials of `steps` steps each."""
-    budget = f"--archs hands_on --seeds 0 --triples 4 --max-steps {steps} --eval-limit 100"
+    budget = (
+        f"--archs hands_on --no-detector --seeds 0 --triples 4 --max-steps {steps} --eval-limit 100"
+    )
     return [SWEEP, *budget.split(), "--results", str(root), "--data-dir", data_dir, *extra]
 
 
