@@ -1,4 +1,6 @@
-"""The summary's tables as markdown, CSV or JSON: the same numbers as the rich tables."""
+"""The summary's tables as markdown, CSV or JSON: the same numbers as the terminal's, with
+both bounds of every interval. JSON and CSV keep full float precision; markdown shows 4
+decimals (beyond the Monte Carlo error of the bootstrap)."""
 
 from __future__ import annotations
 
@@ -7,18 +9,16 @@ import io
 import json
 import math
 
+from analysis.render import Band, Percent, TableData, fmt, fmt_full
 from analysis.stats import Estimate
-from analysis.tables import TableData, fmt
 
 
 def _json_cell(cell):
     if isinstance(cell, Estimate):
-        return {
-            "value": _num(cell.value),
-            "low": _num(cell.low),
-            "high": _num(cell.high),
-            "n": cell.n,
-        }
+        out = {"value": _num(cell.value), "low": _num(cell.low), "high": _num(cell.high)}
+        if isinstance(cell, Band):
+            out["band"] = True  # value is the median; [low, high] the central band of trials
+        return {**out, "n": cell.n}
     if isinstance(cell, float):
         return _num(cell)
     if hasattr(cell, "item"):  # numpy scalars
@@ -31,7 +31,7 @@ def _num(x: float):
 
 
 def to_json(tables: list[TableData]) -> str:
-    """One object per table: name, title, columns, rows (lists of cells), caption."""
+    """One object per table: name, title, columns, rows (lists of cells), caption, interval."""
     out = [
         {
             "name": t.name,
@@ -39,6 +39,7 @@ def to_json(tables: list[TableData]) -> str:
             "columns": t.columns,
             "rows": [[_json_cell(c) for c in row] for row in t.rows],
             "caption": t.caption,
+            "interval": t.interval,
         }
         for t in tables
     ]
@@ -55,7 +56,7 @@ def to_markdown(tables: list[TableData]) -> str:
             "|" + "|".join("---" for _ in t.columns) + "|",
         ]
         lines += [
-            "| " + " | ".join(fmt(c).replace("|", "\\|") for c in row) + " |" for row in t.rows
+            "| " + " | ".join(fmt_full(c).replace("|", "\\|") for c in row) + " |" for row in t.rows
         ]
         if t.caption:
             lines += ["", *(f"_{line}_  " for line in t.caption.splitlines())]
@@ -70,12 +71,12 @@ def to_csv(tables: list[TableData]) -> str:
     w.writerow(["table", "row", "column", "value", "low", "high", "n"])
     for t in tables:
         for row in t.rows:
-            labels = [fmt(c) for c in row if isinstance(c, str)][:2]
-            for col, cell in zip(t.columns, row, strict=True):
+            name = " / ".join(fmt(c) for c in row[: t.keys])
+            for col, cell in list(zip(t.columns, row, strict=True))[t.keys :]:
                 if isinstance(cell, Estimate):
-                    w.writerow(
-                        [t.name, " / ".join(labels), col, cell.value, cell.low, cell.high, cell.n]
-                    )
-                elif cell is not None and fmt(cell) not in labels:
-                    w.writerow([t.name, " / ".join(labels), col, fmt(cell), "", "", ""])
+                    w.writerow([t.name, name, col, cell.value, cell.low, cell.high, cell.n])
+                elif isinstance(cell, Percent | float) and not isinstance(cell, bool):
+                    w.writerow([t.name, name, col, float(cell), "", "", ""])
+                elif cell is not None:
+                    w.writerow([t.name, name, col, fmt(cell), "", "", ""])
     return buf.getvalue()

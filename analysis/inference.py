@@ -14,7 +14,8 @@ interval here is one of two named kinds:
     resampled deviations are scaled by sqrt(S_t / (S_t - 1)), undoing the (S_t - 1) / S_t
     bias of the bootstrap's seed variance; with S seeds in every triple this is exactly the
     percentile interval rescaled about the point estimate by sqrt(S / (S - 1)). A triple
-    with one seed carries no estimate of seed variance and contributes none.
+    with one seed carries no estimate of seed variance and contributes none; with one seed
+    in every triple there is no interval (NaN bounds), not a zero-width one.
 
     NEW_CLASS -- the classes are a sample from a population of classes. The delete-a-group
     jackknife with classes as groups (Efron & Stein, 1981; Efron & Tibshirani, 1993, ch.
@@ -293,7 +294,8 @@ class Design:
                 ]
             )  # (B, len(idx)): resampled statistic minus its point value
             q = np.quantile(dev, [alpha, 1 - alpha], axis=0)
-            low[idx], high[idx] = value[idx] + q[0], value[idx] + q[1]
+            if (n_present > 1).any():  # else no triple estimates seed variance: no interval
+                low[idx], high[idx] = value[idx] + q[0], value[idx] + q[1]
         return value, low, high
 
     def _check(self, stack: np.ndarray) -> np.ndarray:
@@ -334,8 +336,8 @@ class Design:
 
     def probability_of_improvement(self, x, y, *, kind: str, confidence=None) -> Estimate:
         """P(X > Y) paired on (seed, triple): the mean over cells present in both of
-        [x > y] + 0.5 [x == y] (unlike `analysis.stats`, which compares all seed pairs
-        within a triple). Matched cells are resampled together. `x, y`: (T, S)."""
+        [x > y] + 0.5 [x == y] (unlike rliable's all-pairs version, which compares every
+        seed pair within a triple). Matched cells are resampled together. `x, y`: (T, S)."""
         e = self.mean(
             paired_improvement(np.asarray(x), np.asarray(y)), kind=kind, confidence=confidence
         )
@@ -371,6 +373,8 @@ class Design:
                 ]
             )
         n_present = mask.sum(axis=1)
+        if not (n_present > 1).any():  # no triple estimates seed variance: no interval
+            return Estimate(value, np.nan, np.nan, int(mask.sum()))
         trials = n_present[n_present > 1].sum()
         scale = np.sqrt(trials / max(trials - (n_present > 1).sum(), 1))
         alpha = (1 - level) / 2

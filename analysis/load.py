@@ -1,27 +1,31 @@
 """Load every complete metrics file under a results root.
 
-A pyarrow dataset over `<root>/metrics` with the explicit schema of `fakedet.schema`
-(never inferred from the first file) and hive partitioning on arch and protocol. A file
-that does not match the schema, or cannot be read, is reported by name and left out.
-Temporary files (leading `_` or `.`) are never read: they are writes in progress.
+Each file under `<root>/metrics/arch=<arch>/protocol=<protocol>/` is opened once: its
+footer is checked against the explicit schema of `fakedet.schema` (never inferred from
+the first file), then its rows are read and conformed to that schema: columns added since
+the first release and absent from older files become nulls, and the partition columns
+come from the directory names. A file that does not match the schema, or cannot be read,
+is reported by name and left out. Temporary files (leading `_` or `.`) are never read:
+they are writes in progress.
 """
 
 from __future__ import annotations
 
+import posixpath
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.dataset as ds
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
 
 from fakedet.errors import UserError, first_line
 from fakedet.schema import METRICS_SCHEMA, PARTITION_COLUMNS, file_schema
 from fakedet.store import ResultsStore
 
-PARTITIONING = ds.partitioning(
-    pa.schema([METRICS_SCHEMA.field(c) for c in PARTITION_COLUMNS]), flavor="hive"
-)
+READERS = 2  # files read at once (each read single-threaded: the files are small)
 
 
 @dataclass
@@ -37,12 +41,8 @@ class Results:
     """The rows of checkpoints before each trial's final step (same columns)."""
 
 
-def _problem(fragment: ds.ParquetFileFragment) -> str | None:
-    """Why a file does not match the schema, or None when it does."""
-    try:
-        physical = fragment.physical_schema
-    except (pa.ArrowException, OSError) as e:
-        return first_line(e)
+def problem(physical: pa.Schema) -> str | None:
+    """Why a file's schema does not match METRICS_SCHEMA, or None when it does."""
     for f in file_schema(METRICS_SCHEMA):
         if f.name not in physical.names:
             if not f.nullable:
@@ -52,6 +52,41 @@ def _problem(fragment: ds.ParquetFileFragment) -> str | None:
     return None
 
 
+def _partitions(base: str, path: str) -> dict[str, str]:
+    directory = posixpath.relpath(posixpath.dirname(path), base)
+    return dict(p.split("=", 1) for p in directory.split("/") if "=" in p)
+
+
+def read_metrics(fs: pafs.FileSystem, base: str, path: str) -> tuple[pa.Table | None, str]:
+    """One metrics file's own columns (partition columns aside), or (None, why it was left
+    out)."""
+    try:
+        with fs.open_input_file(path) as f:
+            parquet = pq.ParquetFile(f)
+            if reason := problem(parquet.schema_arrow):
+                return None, reason
+            return parquet.read(use_threads=False), ""
+    except (pa.ArrowException, OSError) as e:
+        return None, first_line(e)
+
+
+def conform(tables: list[pa.Table], partitions: list[dict[str, str]]) -> pa.Table:
+    """Files' rows as one METRICS_SCHEMA table: columns a file lacks are null, partition
+    columns come from each file's directory names."""
+    rows = np.array([t.num_rows for t in tables])
+    combined = pa.concat_tables(tables, promote_options="default")
+    columns = []
+    for f in METRICS_SCHEMA:
+        if f.name in PARTITION_COLUMNS:
+            values = np.repeat(np.array([p[f.name] for p in partitions], dtype=object), rows)
+            columns.append(pa.array(values, f.type))
+        elif f.name in combined.column_names:
+            columns.append(combined.column(f.name).cast(f.type))
+        else:
+            columns.append(pa.nulls(combined.num_rows, f.type))
+    return pa.Table.from_arrays(columns, schema=METRICS_SCHEMA)
+
+
 def load_results(root: str) -> Results:
     """Read all metric rows under `root` (a path or URI).
 
@@ -59,45 +94,39 @@ def load_results(root: str) -> Results:
         UserError: the root is missing, or holds no metrics at all.
     """
     store = ResultsStore(root)
-    metrics_dir = store.path("metrics")
+    base = store.path("metrics")
     try:
-        info = store.fs.get_file_info(metrics_dir)
+        info = store.fs.get_file_info(base)
+        if info.type != pafs.FileType.Directory:
+            raise UserError(f"no results at {store.root} (expected {base}); run a sweep first")
+        files = sorted(
+            i.path
+            for i in store.fs.get_file_info(pafs.FileSelector(base, recursive=True))
+            if i.type == pafs.FileType.File
+            and i.base_name.endswith(".parquet")
+            and i.base_name[0] not in "_."
+        )
     except OSError as e:
-        raise UserError(f"cannot read results at {store.root}: {e}") from None
-    if info.type != pa.fs.FileType.Directory:
-        raise UserError(f"no results at {store.root} (expected {metrics_dir}); run a sweep first")
-    dataset = ds.dataset(
-        metrics_dir,
-        schema=METRICS_SCHEMA,
-        format="parquet",
-        filesystem=store.fs,
-        partitioning=PARTITIONING,
-        ignore_prefixes=["_", "."],
-    )
-    fragments = list(dataset.get_fragments())
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        problems = list(pool.map(_problem, fragments))
-    valid = [f for f, p in zip(fragments, problems, strict=True) if p is None]
-    invalid = [(f.path, p) for f, p in zip(fragments, problems, strict=True) if p is not None]
-    table = None
-    if valid:
-        try:
-            table = ds.FileSystemDataset(valid, METRICS_SCHEMA, dataset.format, store.fs).to_table(
-                fragment_readahead=64
-            )
-        except (pa.ArrowException, OSError):  # a file broken past its footer: find it
-            tables = []
-            for f in valid:
-                try:
-                    tables.append(f.to_table(schema=METRICS_SCHEMA))
-                except (pa.ArrowException, OSError) as e:
-                    invalid.append((f.path, first_line(e)))
-            table = pa.concat_tables(tables) if tables else None
-    if table is None or table.num_rows == 0:
+        raise UserError(f"cannot read results at {store.root}: {first_line(e)}") from None
+    partitions = {p: _partitions(base, p) for p in files}
+    invalid = [
+        (p, f"not under {'/'.join(f'{c}=...' for c in PARTITION_COLUMNS)}/")
+        for p, parts in partitions.items()
+        if not set(PARTITION_COLUMNS) <= set(parts)
+    ]
+    files = [p for p in files if set(PARTITION_COLUMNS) <= set(partitions[p])]
+    with ThreadPoolExecutor(READERS) as pool:
+        read = list(pool.map(lambda p: read_metrics(store.fs, base, p), files))
+    invalid += [(p, why) for p, (t, why) in zip(files, read, strict=True) if t is None]
+    found = [(t, partitions[p]) for p, (t, _) in zip(files, read, strict=True) if t is not None]
+    found = [(t, parts) for t, parts in found if t.num_rows]
+    if not found:
         detail = f"; {len(invalid)} invalid files" if invalid else ""
         raise UserError(f"no complete results under {store.root}{detail}")
-    df = table.to_pandas()
+    df = conform([t for t, _ in found], [parts for _, parts in found]).to_pandas()
     df["class_id"] = df["class_id"].astype("Int64")
     step = df["checkpoint_step"]
     final = step.isna() | (step == df["steps"])
-    return Results(df[final].reset_index(drop=True), invalid, store.root, df[~final])
+    return Results(
+        df[final].reset_index(drop=True), invalid, store.root, df[~final].reset_index(drop=True)
+    )

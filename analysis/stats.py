@@ -1,18 +1,14 @@
-"""Statistics over trials, as pure functions of score arrays.
+"""Estimators over trials, as pure functions of score arrays, and the old triple bootstrap.
 
 Scores come as float arrays of shape (T, S): one row per held-out triple, one column per
-seed, NaN where a trial is missing. The sweep's design is nested (seeds within triples),
-and so is the bootstrap behind every interval:
+seed, NaN where a trial is missing. `Estimate` is a point estimate with an interval; the
+intervals the summary shows come from `analysis.inference`.
 
-    Hierarchical (two-stage) percentile bootstrap. Each of B resamples draws T triples
-    with replacement and then, within each drawn triple, S seeds with replacement; the
-    statistic is recomputed on the resampled trials. The interval is the
-    ((1 - c) / 2, (1 + c) / 2) percentiles of the B resampled statistics.
-
-For means (and paired mean differences) a resample is a count of how often it drew each
-trial, so all metrics of one design are resampled at once as a matrix product. Every
-statistic of a design uses the same resamples (common random numbers), drawn from
-`numpy.random.default_rng(seed)`: results are deterministic given the seed.
+`Bootstrap` is the hierarchical bootstrap of release 0.2 (triples drawn with replacement,
+then seeds within each drawn triple), kept only as the regression reference of
+`tests/test_inference.py`: it treats the 120 triples as independent, but each class is in
+36 of them, so with class effects its interval covers the population mean in about 22% of
+simulated sweeps, not 95%. No table uses it.
 """
 
 from __future__ import annotations
@@ -64,6 +60,8 @@ def weighted_iqm(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
     order = np.argsort(values, kind="stable")  # NaNs sort last
     present = ~np.isnan(values[order])
     order, x = order[present], values[order][present]
+    if x.size == 0:
+        return np.full(len(weights), np.nan)
     dtype = np.float32 if len(weights) > 1 else np.float64  # counts are exact in float32
     w = weights[:, order].astype(dtype)
     cum = np.cumsum(w, axis=1)
@@ -74,30 +72,10 @@ def weighted_iqm(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
         return (inside @ x.astype(dtype)).astype(np.float64) / (hi - lo)[:, 0]
 
 
-def per_triple_improvement(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Per triple, the share of seed pairs (i, j) with x_i > y_j, ties counting half.
-
-    Args:
-        x, y: (T, S) scores of two architectures on the same triples.
-
-    Returns:
-        (T,) probabilities; NaN for a triple with no pair.
-    """
-    xi, yj = x[:, :, None], y[:, None, :]
-    valid = ~(np.isnan(xi) | np.isnan(yj))
-    wins = np.where(valid, (xi > yj) + 0.5 * (xi == yj), 0.0).sum(axis=(1, 2))
-    pairs = valid.sum(axis=(1, 2))
-    return np.where(pairs > 0, wins / np.maximum(pairs, 1), np.nan)
-
-
-def probability_of_improvement(x: np.ndarray, y: np.ndarray) -> float:
-    """P(X > Y) as rliable defines it: the per-triple probability averaged over triples."""
-    return float(np.nanmean(per_triple_improvement(x, y)))
-
-
-# --- the hierarchical bootstrap ------------------------------------------------------------
+# --- the old hierarchical bootstrap (regression reference only) -------------------------------
 class Bootstrap:
-    """The resamples of one (T, S) design, shared by every statistic computed on it."""
+    """Triples with replacement, then seeds within each drawn triple: B resamples of one
+    (T, S) design. Under-covers the crossed class design; see the module docstring."""
 
     def __init__(
         self,
@@ -120,13 +98,6 @@ class Bootstrap:
         offset = np.arange(self.B)[:, None] * self.T * self.S
         flat = np.bincount((cell + offset).ravel(), minlength=self.B * self.T * self.S)
         return flat.reshape(self.B, self.T * self.S).astype(np.float64)
-
-    @cached_property
-    def triple_counts(self) -> np.ndarray:
-        """(B, T) how often each resample drew each triple (seeds kept as they are)."""
-        offset = np.arange(self.B)[:, None] * self.T
-        flat = np.bincount((self.triples + offset).ravel(), minlength=self.B * self.T)
-        return flat.reshape(self.B, self.T).astype(np.float64)
 
     def _interval(self, value: float, boot: np.ndarray, n: int) -> Estimate:
         if n == 0 or np.isnan(value):
@@ -156,48 +127,6 @@ class Bootstrap:
         """Mean over trials with its interval. `scores`: (T, S)."""
         return self.means(scores[None])[0]
 
-    def difference(self, x: np.ndarray, y: np.ndarray) -> Estimate:
-        """Paired mean difference x - y over trials present in both. `x, y`: (T, S)."""
-        return self.mean(x - y)
-
-    def probability_of_improvement(self, x: np.ndarray, y: np.ndarray) -> Estimate:
-        """rliable's P(X > Y), resampling triples (a resampled seed would otherwise meet
-        its own pair in the all-pairs comparison)."""
-        self._check(x)
-        p = per_triple_improvement(x, y)
-        present = ~np.isnan(p)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            boot = (self.triple_counts @ np.where(present, p, 0.0)) / (self.triple_counts @ present)
-        return self._interval(
-            float(np.nanmean(p)) if present.any() else np.nan, boot, int(present.sum())
-        )
-
-    def iqm(self, scores: np.ndarray) -> Estimate:
-        """IQM over trials with its interval. `scores`: (T, S)."""
-        self._check(scores)
-        values = scores.reshape(-1)
-        boot = weighted_iqm(values, self.counts)
-        return self._interval(float(iqm(scores)), boot, int((~np.isnan(values)).sum()))
-
-    def statistic(self, fn, scores: np.ndarray) -> Estimate:
-        """Any statistic (T, S) -> scalar that vectorises over a leading axis, e.g. `iqm`.
-
-        The resamples are materialised: (B, T, S) values.
-        """
-        self._check(scores)
-        with np.errstate(all="ignore"), _quiet_nan_warnings():
-            boot = fn(scores[self.triples[:, :, None], self.seeds])
-        return self._interval(float(fn(scores)), boot, int((~np.isnan(scores)).sum()))
-
-    def unpaired_difference(self, x: np.ndarray, other: Bootstrap, y: np.ndarray) -> Estimate:
-        """mean(x) - mean(y) where x is on this design and y on `other`, which share no
-        trials (a class held out vs. trained on); each side is resampled on its own."""
-        bx, by = self._mean_samples(x[None])[:, 0], other._mean_samples(y[None])[:, 0]
-        n = int((~np.isnan(x)).sum() + (~np.isnan(y)).sum())
-        if not (~np.isnan(x)).any() or not (~np.isnan(y)).any():
-            return NAN_ESTIMATE
-        return self._interval(float(mean(x) - mean(y)), bx - by, n)
-
     def _mean_samples(self, stack: np.ndarray) -> np.ndarray:
         """(B, M) resampled means of (M, T, S) scores: one matrix product per side."""
         values = stack.reshape(len(stack), -1)
@@ -218,20 +147,3 @@ class _quiet_nan_warnings:
 
     def __exit__(self, *exc):
         return self._ctx.__exit__(*exc)
-
-
-def verdict(estimate: Estimate, lower: float = 0.0, upper: float | None = None) -> str:
-    """'supported' when the interval lies above `lower` (or, given `upper`, inside
-    [lower, upper]: an equivalence claim); 'not supported' when it lies entirely on the
-    wrong side; else 'inconclusive'."""
-    if np.isnan(estimate.low):
-        return "inconclusive"
-    if upper is None:
-        if estimate.low > lower:
-            return "supported"
-        return "not supported" if estimate.high < lower else "inconclusive"
-    if lower <= estimate.low and estimate.high <= upper:
-        return "supported"
-    if estimate.high < lower or estimate.low > upper:
-        return "not supported"
-    return "inconclusive"

@@ -1,27 +1,60 @@
-"""Summarise a sweep's results: generalization statistics with confidence intervals.
+"""Summarise a sweep's results: generalization statistics with intervals of a named kind.
 
     python -m analysis.summarize --results results/
+    python -m analysis.summarize --results results/ --tables all
     python -m analysis.summarize --results s3://bucket/run --format json > summary.json
 
-Intervals: hierarchical percentile bootstrap. Each resample draws the held-out triples
-with replacement and, within each drawn triple, its seeds with replacement; statistics
-are recomputed on the resampled trials. Paired comparisons between architectures pair
-trials on (seed, triple). The probability of improvement is rliable's (per triple, the
-share of seed pairs one architecture wins, averaged over triples; resampled over triples).
+The terminal shows the headline, the generalization gap, the claims and the coverage
+(`--tables` picks others, `--tables all` every one); markdown, CSV and JSON hold every
+table unless `--tables` is given. Intervals are "for a new class" (classes a sample from
+a population: leave-one-class-out jackknife) or "for these classes" (the 10 classes
+fixed: seeds resampled within each triple); each table's caption says which it shows.
+Verdicts on claims use the former. See README.md, "The summary".
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 from rich.console import Console
+from rich.text import Text
 
-from analysis import export, tables
-from analysis.design import Grid, select
+from analysis import claims, detector, export, tables, training
+from analysis.claims import SEEN_UNSEEN_MARGIN, TRANSFER_MARGIN, Margins
+from analysis.design import Grid, checkpoint_grids, select
 from analysis.load import load_results
+from analysis.render import TableData, rich_table
 from fakedet.errors import ArgumentParser, UserError, exit_on_user_error
 
 FORMATS = ("table", "markdown", "csv", "json")
+
+
+class Context:
+    """What the tables are built from."""
+
+    def __init__(self, grid: Grid, checkpoints, invalid, notes, margins: Margins):
+        self.grid, self.invalid, self.notes, self.margins = grid, invalid, notes, margins
+        self.checkpoints = checkpoint_grids(grid, checkpoints)
+        """{epoch: grid} of the checkpoints before the final one."""
+        notes["checkpoints"] = sum(g.df.trial_key.nunique() for g in self.checkpoints.values())
+
+
+TABLES: dict[str, Callable[[Context], TableData]] = {
+    "headline": lambda c: tables.headline(c.grid),
+    "gap": lambda c: tables.generalization_gap(c.grid),
+    "claims": lambda c: claims.claims(c.grid, c.margins),
+    "report": lambda c: claims.report(c.grid),
+    "class_effect": lambda c: tables.class_effect(c.grid),
+    "cross_matrix": lambda c: tables.cross_matrix(c.grid),
+    "operating_point": lambda c: tables.operating_point(c.grid),
+    "single_trials": lambda c: tables.single_trials(c.grid),
+    "training": lambda c: training.along_training(c.grid, c.checkpoints),
+    "detector": lambda c: detector.comparison(c.grid),
+    "coverage": lambda c: tables.coverage(c.grid, c.invalid, c.notes),
+}
+"""Every table, by name, in the order they are printed."""
+DEFAULT_TABLES = ("headline", "gap", "claims", "coverage")
 
 
 def build_parser() -> ArgumentParser:
@@ -32,10 +65,27 @@ def build_parser() -> ArgumentParser:
     )
     p.add_argument("--results", default="results", help="results root: a path or a URI")
     p.add_argument("--format", default="table", choices=FORMATS, help="output format")
+    p.add_argument(
+        "--tables",
+        help=f"comma-separated tables, or 'all': {', '.join(TABLES)} (terminal default: "
+        f"{','.join(DEFAULT_TABLES)}; exports: all)",
+    )
     p.add_argument("--plots", metavar="DIR", help="also write PNG figures here")
     p.add_argument("--confidence", type=float, default=0.95, help="interval coverage")
     p.add_argument("--resamples", type=int, default=10_000, help="bootstrap resamples")
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap")
+    p.add_argument(
+        "--margin-seen-unseen",
+        type=float,
+        default=SEEN_UNSEEN_MARGIN,
+        help="equivalence margin of claim 3 (unseen vs seen classes), TOST",
+    )
+    p.add_argument(
+        "--margin-transfer",
+        type=float,
+        default=TRANSFER_MARGIN,
+        help="non-inferiority margin of claim 4 (other generators' fakes vs own)",
+    )
     p.add_argument("--archs", help="only these architectures (comma-separated)")
     p.add_argument("--suites", help="only these suites (comma-separated)")
     p.add_argument("--protocol", help="protocol to summarise (default: the most common)")
@@ -55,30 +105,50 @@ def _only(df, column: str, wanted: str | None):
     return df[df[column].isin(names)]
 
 
-def summarize(args) -> tuple[list[tables.TableData], Grid]:
-    if not 0 < args.confidence < 1:
-        raise UserError(f"--confidence must be in (0, 1), got {args.confidence}")
+def table_names(wanted: str | None, fmt: str) -> list[str]:
+    """The tables to build: `--tables`, else the default for the format."""
+    if not wanted:
+        return list(DEFAULT_TABLES if fmt == "table" else TABLES)
+    if wanted.strip() == "all":
+        return list(TABLES)
+    names = [w.strip() for w in wanted.split(",") if w.strip()]
+    if unknown := [n for n in names if n not in TABLES]:
+        raise UserError(f"--tables: unknown {', '.join(unknown)}; valid: all, {', '.join(TABLES)}")
+    return [n for n in TABLES if n in names]
+
+
+def summarize(args) -> tuple[list[TableData], Context]:
+    if not 0.5 < args.confidence < 1:
+        raise UserError(f"--confidence must be in (0.5, 1), got {args.confidence}")
     if args.resamples < 100:
         raise UserError(f"--resamples must be >= 100, got {args.resamples}")
+    for flag, margin in (
+        ("--margin-seen-unseen", args.margin_seen_unseen),
+        ("--margin-transfer", args.margin_transfer),
+    ):
+        if not 0 < margin < 1:
+            raise UserError(f"{flag} must be in (0, 1), got {margin}")
+    names = table_names(args.tables, args.format)
     results = load_results(args.results)
-    df = results.metrics
+    df, notes = select(results.metrics, args.protocol)
     df = _only(df, "arch", args.archs)
     df = _only(df, "suite", args.suites)
-    if args.protocol and args.protocol not in set(df.protocol):
-        raise UserError(f"no results for protocol {args.protocol!r}")
-    df, notes = select(df, args.protocol)
     grid = Grid(df, resamples=args.resamples, confidence=args.confidence, seed=args.seed)
-    return tables.all_tables(grid, results.invalid, notes), grid
+    margins = Margins(args.margin_seen_unseen, args.margin_transfer)
+    context = Context(grid, results.checkpoints, results.invalid, notes, margins)
+    return [TABLES[n](context) for n in names], context
 
 
 @exit_on_user_error
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
-    data, grid = summarize(args)
+    data, context = summarize(args)
     if args.format == "table":
         console = Console()
         for t in data:
-            console.print(tables.rich_table(t))
+            console.print(rich_table(t, caption=False))
+            if t.caption:
+                console.print(Text(t.caption, style="dim"))
             console.print()
     else:
         render = {"markdown": export.to_markdown, "csv": export.to_csv, "json": export.to_json}
@@ -86,7 +156,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.plots:
         from analysis.plots import write_plots
 
-        for path in write_plots(grid, args.plots):
+        for path in write_plots(context.grid, args.plots, context.checkpoints):
             print(f"wrote {path}", file=sys.stderr)
 
 

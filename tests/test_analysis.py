@@ -1,12 +1,17 @@
+import contextlib
 import csv
 import io
 import json
 
 import numpy as np
 import pytest
+from rich.console import Console
 
 from analysis.design import Grid, select
 from analysis.load import load_results
+from analysis.render import fmt, rich_table
+from analysis.stats import Estimate
+from analysis.summarize import DEFAULT_TABLES, TABLES, build_parser, summarize
 from analysis.summarize import main as summarize_main
 from analysis.synthetic import write_root
 from conftest import assert_user_error, run_cli
@@ -15,109 +20,184 @@ from fakedet.protocol import ALL_TRIPLES
 TRIPLES = ALL_TRIPLES[::12]  # 10 triples
 SEEDS = (0, 1, 2)
 ARCHS = ("hands_on", "brownlee")
+CHECKPOINTS = (0.25, 0.5)
 
 
-def known_value(arch, suite, metric, gen, class_id, seed, triple):
+def known_value(arch, suite, metric, gen, class_id, seed, triple, epoch=None):
     """Known answers: brownlee passes reals 0.1 more often than hands_on, exactly."""
     if metric == "false_flag_rate":
         return 0.1
     table = {
         ("overall", "accuracy"): {"hands_on": 0.63, "brownlee": 0.70},
         ("real_heldout", "real_recall"): {"hands_on": 0.40, "brownlee": 0.50},
-        ("real_test", "real_recall"): {"hands_on": 0.45, "brownlee": 0.55},
+        ("real_test", "real_recall"): {"hands_on": 0.47, "brownlee": 0.55},
         ("own_fake", "generated_recall"): {"hands_on": 0.80, "brownlee": 0.90},
         ("cross_fake", "generated_recall"): {"hands_on": 0.75, "brownlee": 0.95},
         ("overall", "real_recall"): {"hands_on": 0.42, "brownlee": 0.52},
+        ("own_fake", "auroc_test"): {"hands_on": 0.90, "brownlee": 0.95},
+        ("own_fake", "auroc_heldout"): {"hands_on": 0.86, "brownlee": 0.93},
     }
     return table.get((suite, metric), {}).get(arch, 0.5)
 
 
-def class_effect_value(arch, suite, metric, gen, class_id, seed, triple):
+def class_effect_value(arch, suite, metric, gen, class_id, seed, triple, epoch=None):
     if metric == "false_flag_rate":  # held out: 0.4; trained on: 0.1
         return 0.4 if suite == "real_heldout" else 0.1
+    if arch.startswith("detector-lo-"):  # the dedicated detectors
+        return {
+            ("cross_fake", "generated_recall"): 0.9,
+            ("real_heldout", "real_recall"): 0.6,
+            ("cross_fake", "auroc_test"): 0.97,
+        }.get((suite, metric), 0.5)
+    if epoch is not None and (suite, metric) == ("own_fake", "generated_recall"):
+        return 0.2 + epoch  # along training: 0.45 at epoch 0.25, 0.7 at 0.5
     return known_value(arch, suite, metric, gen, class_id, seed, triple)
 
 
 @pytest.fixture(scope="module")
 def root(tmp_path_factory):
     path = tmp_path_factory.mktemp("synthetic")
-    write_root(str(path), ARCHS, SEEDS, TRIPLES, class_effect_value)
+    write_root(
+        str(path),
+        ARCHS,
+        SEEDS,
+        TRIPLES,
+        class_effect_value,
+        checkpoints=CHECKPOINTS,
+        detectors=True,
+    )
     return path
+
+
+def summary(root, *args):
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        summarize_main(["--results", str(root), "--resamples", "500", *args])
+    return buf.getvalue()
 
 
 def table_json(root, *extra):
     return {t["name"]: t for t in json.loads(summary(root, "--format", "json", *extra))}
 
 
-def summary(root, *args):
-    buf = io.StringIO()
-    import contextlib
-
-    with contextlib.redirect_stdout(buf):
-        summarize_main(["--results", str(root), "--resamples", "500", *args])
-    return buf.getvalue()
+def rows_by(table, keys=1):
+    return {r[0] if keys == 1 else tuple(r[:keys]): r for r in table["rows"]}
 
 
-def rows_by(table, *keys):
-    return {tuple(r[: len(keys)]): r for r in table["rows"]}
+def cell(table, row, column, keys=1):
+    return rows_by(table, keys)[row][table["columns"].index(column)]
+
+
+def point(c, value, n=None):
+    """An estimate whose interval is a point at `value` (constant data)."""
+    assert [c[k] for k in ("value", "low", "high")] == pytest.approx([value] * 3), c
+    assert n is None or c["n"] == n
 
 
 def test_load_and_grid(root):
     results = load_results(str(root))
     assert results.invalid == []
+    assert set(results.checkpoints.checkpoint_epoch) == set(CHECKPOINTS)
     df, notes = select(results.metrics)
     grid = Grid(df, resamples=200)
-    assert grid.shape == (10, 3) and grid.archs == ["brownlee", "hands_on"]
+    assert grid.shape == (10, 3)
+    assert grid.gans == ["brownlee", "hands_on"]
+    assert grid.detectors == {
+        "detector-lo-brownlee": "brownlee",
+        "detector-lo-hands_on": "hands_on",
+    }
     assert np.all(grid.get("hands_on", "overall", "accuracy") == 0.63)
     assert grid.generators("hands_on") == ["brownlee"]
+    assert grid.generators("detector-lo-hands_on") == ["hands_on"]
+    assert np.all(grid.get("detector-lo-hands_on", "real_heldout", "real_recall") == 0.6)
 
 
 def test_every_table_has_the_known_answers(root):
     t = table_json(root)
-    assert list(t) == [
-        "headline",
-        "report",
-        "claims",
-        "class_effect",
-        "gap",
-        "cross_matrix",
-        "operating_point",
-        "coverage",
-    ]
-    head = {(r[0], r[1]): r for r in t["headline"]["rows"]}
-    acc = head[("hands_on", "overall")][4]
-    assert [acc[k] for k in ("value", "low", "high")] == pytest.approx([0.63] * 3)
-    assert acc["n"] == 30
-    assert head[("brownlee", "real_heldout")][3]["value"] == pytest.approx(0.5)
-    assert head[("hands_on", "own_fake")][3] is None  # no real recall on a suite of fakes
+    assert list(t) == list(TABLES)
+    assert all(t[name]["caption"] for name in t)
+    head = t["headline"]
+    point(cell(head, "accuracy (report's table)", "hands_on"), 0.63, n=30)
+    point(cell(head, "unseen-class reals passed", "brownlee"), 0.5)
+    point(cell(head, "gap: seen - unseen", "hands_on"), 0.07)
+    point(cell(head, "AUROC gap: seen - unseen", "brownlee"), 0.02)
+    point(cell(head, "brownlee fakes flagged", "hands_on"), 0.75)
+    assert cell(head, "brownlee fakes flagged", "brownlee") is None  # own: not "other"
+    assert head["interval"] == "a new class" and "CI for a new class" in head["caption"]
 
-    report = {(r[0], r[1]): r for r in t["report"]["rows"]}
-    row = report[("overall: accuracy", "1 (hands_on)")]
-    assert row[2] == 0.63 and row[3]["value"] == pytest.approx(0.63) and row[5] == "yes"
-    assert report[("overall: accuracy", "2 (brownlee)")][5] == "no"  # 0.70 vs report 0.76
-    cross = report[("other GAN's fakes: recall", "1 (hands_on)")]
-    assert cross[3]["value"] == pytest.approx(0.75)
+    report = rows_by(t["report"], keys=2)
+    row = report[("overall: accuracy", 1)]  # hands_on: every trial 0.63 = the report
+    assert row[2] == 0.63 and row[4]["low"] == row[4]["high"] == pytest.approx(0.63)
+    assert row[5] == 50.0 and row[6] == "yes"
+    row = report[("overall: accuracy", 2)]  # brownlee: 0.70 in every trial, report 0.76
+    assert row[5] == 100.0 and row[6] == "no"
+    assert report[("other GAN's fakes: recall", 1)][3] == pytest.approx(0.75)
 
     claims = t["claims"]["rows"]
-    beats = [r for r in claims if r[0].startswith("1.") and "real_heldout" in r[1]][0]
-    assert beats[2]["value"] == pytest.approx(0.1) and beats[2]["low"] == pytest.approx(0.1)
+    beats = [r for r in claims if r[0] == "1" and "unseen reals" in r[1]][0]
+    point(beats[2], 0.1)
     assert beats[3]["value"] == 1.0 and beats[4] == "supported"
-    seen_unseen = [r for r in claims if r[0].startswith("3.") and "hands_on" in r[1]][0]
-    assert seen_unseen[2]["value"] == pytest.approx(-0.05)
+    seen_unseen = [r for r in claims if r[0] == "3" and "hands_on: recall" in r[1]][0]
+    point(seen_unseen[2], -0.07)
+    assert seen_unseen[4] == "not supported"
 
-    effect = {(r[0], r[1]): r for r in t["class_effect"]["rows"]}
+    effect = rows_by(t["class_effect"], keys=2)
     shirt = effect[("6 Shirt", "hands_on")]
     assert shirt[2]["value"] == pytest.approx(0.4) and shirt[3]["value"] == pytest.approx(0.1)
-    assert shirt[4]["value"] == pytest.approx(0.3) and shirt[4]["low"] == pytest.approx(0.3)
+    assert shirt[4]["value"] == pytest.approx(0.3)
+    assert "5 Sandal" not in {k[0] for k in effect}  # never held out in these triples
 
-    gap = {r[0]: r for r in t["gap"]["rows"]}
-    assert gap["hands_on"][3]["value"] == pytest.approx(0.05)
-    matrix = {r[0]: r for r in t["cross_matrix"]["rows"]}
-    cols = t["cross_matrix"]["columns"]
-    assert matrix["hands_on"][cols.index("brownlee")]["value"] == pytest.approx(0.75)
-    assert matrix["hands_on"][cols.index("hands_on")]["value"] == pytest.approx(0.80)
-    cov = {(r[0], r[1]): r for r in t["coverage"]["rows"]}
+    gap = rows_by(t["gap"], keys=2)
+    for col in (4, 5):  # both kinds of interval
+        point(gap[("hands_on", "real recall")][col], 0.07)
+        point(gap[("hands_on", "AUROC own fakes")][col], 0.04)
+    matrix = t["cross_matrix"]
+    point(cell(matrix, "hands_on", "brownlee"), 0.75)
+    point(cell(matrix, "hands_on", "hands_on"), 0.80)
+    cov = rows_by(t["coverage"], keys=2)
     assert cov[("hands_on", 0)][2] == 10 and cov[("hands_on", 0)][3].startswith("110")
+    assert cov[("detector-lo-brownlee", 2)][2] == 10
+    assert "120 earlier checkpoints" in t["coverage"]["caption"]
+
+
+def test_detection_along_training(root):
+    rows = rows_by(table_json(root, "--tables", "training")["training"], keys=3)
+    assert [k[1] for k in rows if k[0] == "hands_on"] == ["0.25", "0.25", "0.5", "0.5"] + [
+        "final"
+    ] * 2
+    point(rows[("hands_on", "0.25", "recall")][3], 0.45, n=30)
+    point(rows[("hands_on", "0.5", "recall")][3], 0.7)
+    point(rows[("hands_on", "final", "recall")][3], 0.8)
+    point(rows[("hands_on", "final", "recall")][6], 0.07)  # seen - unseen real recall
+    point(rows[("brownlee", "final", "AUROC")][6], 0.02)
+    assert rows[("brownlee", "0.5", "AUROC")][3] is None
+
+
+def test_dedicated_detector_against_the_discriminators(root):
+    t = table_json(root, "--tables", "detector,claims")
+    rows = rows_by(t["detector"], keys=3)
+    flagged = rows[("brownlee", "hands_on", "brownlee fakes flagged")]
+    point(flagged[3], 0.9), point(flagged[4], 0.75), point(flagged[5], 0.15)
+    reals = rows[("hands_on", "brownlee", "unseen reals passed")]
+    point(reals[3], 0.6), point(reals[4], 0.5), point(reals[5], 0.1)
+    claims = t["claims"]["rows"]
+    five = {r[1].split(":")[0]: r for r in claims if r[0] == "5"}
+    assert len(five) == 4
+    point(five["brownlee fakes, flagged"][2], 0.15)  # 0.9 vs hands_on's 0.75
+    point(five["hands_on fakes, flagged"][2], -0.05)  # 0.9 vs brownlee's 0.95
+    assert five["brownlee fakes, flagged"][4] == "supported"
+    assert five["hands_on fakes, flagged"][4] == "not supported"
+    assert five["hands_on fakes, flagged"][3]["value"] == 0.0  # P(detector > brownlee)
+    assert five["hands_on fakes, AUROC vs seen reals"][4] == "supported"  # 0.97 vs 0.5
+    six = [r for r in claims if r[0] == "6"]
+    assert [r[2]["value"] for r in six] == pytest.approx([0.2, 0.1])  # vs hands_on, brownlee
+
+
+def test_margins_are_flags(root):
+    claims = table_json(root, "--tables", "claims", "--margin-seen-unseen", "0.08")["claims"]
+    row = [r for r in claims["rows"] if r[0] == "3" and "hands_on: recall" in r[1]][0]
+    assert row[4] == "supported" and "in ±0.08" in row[1]
+    assert "--margin-seen-unseen 0.08" in claims["caption"]
 
 
 def test_noisy_paired_difference_has_the_known_sign(tmp_path):
@@ -129,10 +209,10 @@ def test_noisy_paired_difference_has_the_known_sign(tmp_path):
         return base + (0.03 if arch == "brownlee" else 0.0) + rng.normal(0, 0.005)
 
     write_root(str(tmp_path), ARCHS, SEEDS, TRIPLES, value, cross=False)
-    t = table_json(tmp_path)
-    beats = [r for r in t["claims"]["rows"] if "real_test" in r[1]][0]
+    t = table_json(tmp_path, "--tables", "claims")
+    beats = [r for r in t["claims"]["rows"] if "seen reals passed" in r[1]][0]
     assert 0 < beats[2]["low"] < beats[2]["value"] < beats[2]["high"]
-    assert beats[4] == "supported"
+    assert beats[4] == "supported" and 0.9 < beats[3]["value"] <= 1
 
 
 def test_partial_and_invalid_results(tmp_path):
@@ -154,25 +234,35 @@ def test_partial_and_invalid_results(tmp_path):
     out = summary(tmp_path, "--format", "markdown")
     assert "broken.parquet" in out and "wrong.parquet" in out
     assert "116 (" in out  # 4 of 120 triples present
+    assert "Coverage" in summary(tmp_path)  # one seed: intervals undefined, tables still print
 
 
 def test_exports_parse(root):
     data = json.loads(summary(root, "--format", "json"))
-    assert len(data) == 8 and all({"name", "title", "columns", "rows"} <= set(t) for t in data)
+    assert len(data) == len(TABLES) and all({"name", "columns", "rows"} <= set(t) for t in data)
     rows = list(csv.DictReader(io.StringIO(summary(root, "--format", "csv"))))
-    assert {r["table"] for r in rows} >= {"headline", "claims", "cross_matrix"}
+    assert {r["table"] for r in rows} == set(TABLES)
     head = [
         r
         for r in rows
         if r["table"] == "headline"
-        and r["column"] == "accuracy"
-        and r["row"] == "hands_on / overall"
+        and r["column"] == "hands_on"
+        and r["row"] == "own fakes flagged"
     ]
-    assert float(head[0]["value"]) == pytest.approx(0.63)
+    assert float(head[0]["value"]) == pytest.approx(0.80) and head[0]["low"] != ""
+    gap = [r for r in rows if r["table"] == "gap" and r["row"] == "hands_on / real recall"]
+    assert {r["column"] for r in gap} == {"seen", "unseen", "gap (new)", "gap (these)"}
     md = summary(root, "--format", "markdown")
-    assert md.count("### ") == 8 and "| arch | suite |" in md
-    table = summary(root)
-    assert "Headline" in table and "Coverage" in table
+    assert md.count("### ") == len(TABLES) and "| quantity | brownlee | hands_on |" in md
+    assert "0.8000 [0.8000, 0.8000]" in md  # both bounds, 4 decimals
+    assert summary(root, "--format", "markdown", "--tables", "gap").count("### ") == 1
+
+
+def test_terminal_defaults_and_table_choice(root):
+    out = summary(root)
+    assert "Headline" in out and "Generalization gap" in out and "Claims" in out
+    assert "Coverage" in out and "Cross-generator" not in out
+    assert "Cross-generator" in summary(root, "--tables", "cross_matrix")
 
 
 def test_plots(root, tmp_path):
@@ -182,9 +272,34 @@ def test_plots(root, tmp_path):
         "class_false_flags.png",
         "cross_generator.png",
         "headline.png",
+        "training.png",
         "unseen_recall_by_triple.png",
     ]
     assert all((tmp_path / "plots" / p).read_bytes()[:4] == b"\x89PNG" for p in pngs)
+
+
+def _rendered(data, width=80) -> list[str]:
+    console = Console(width=width, record=True, file=io.StringIO())
+    console.print(rich_table(data))
+    return console.export_text().splitlines()
+
+
+@pytest.mark.parametrize("kind", ["full", "one seed"])
+def test_every_table_fits_80_columns_without_wrapping_a_number(root, tmp_path, kind):
+    if kind == "one seed":  # intervals undefined: the widest numbers ("-0.05 ±n/a")
+        write_root(str(tmp_path), ARCHS, (0,), TRIPLES[:3], known_value, detectors=True)
+        root = tmp_path
+    args = build_parser().parse_args(
+        ["--results", str(root), "--resamples", "200", "--tables", "all"]
+    )
+    tables, _ = summarize(args)
+    for data in tables:
+        lines = _rendered(data)
+        assert max(len(line) for line in lines) <= 80, data.name
+        for row in data.rows:
+            for c in row:
+                if isinstance(c, Estimate | float | int) and not isinstance(c, bool):
+                    assert any(fmt(c) in line for line in lines), (data.name, fmt(c))
 
 
 def test_bad_input(tmp_path, root):
@@ -192,16 +307,19 @@ def test_bad_input(tmp_path, root):
         run_cli("-m", "analysis.summarize", "--results", str(tmp_path / "none")), "no results at"
     )
     (tmp_path / "empty" / "metrics").mkdir(parents=True)
-    assert_user_error(
-        run_cli("-m", "analysis.summarize", "--results", str(tmp_path / "empty")),
-        "no complete results",
-    )
-    assert_user_error(
-        run_cli("-m", "analysis.summarize", "--results", str(root), "--confidence", "1.5"),
-        "--confidence",
-    )
-    assert_user_error(
-        run_cli("-m", "analysis.summarize", "--results", str(root), "--archs", "resnet"),
-        "no results for arch resnet",
-    )
-    assert_user_error(run_cli("-m", "analysis.summarize", "--format", "xml"), "invalid choice")
+    for args, fragment in (
+        (("--results", str(tmp_path / "empty")), "no complete results"),
+        (("--confidence", "1.5"), "--confidence"),
+        (("--archs", "resnet"), "no results for arch resnet"),
+        (("--tables", "headline,nope"), "valid: all, headline, gap"),
+        (("--margin-transfer", "0"), "--margin-transfer"),
+        (("--format", "xml"), "invalid choice"),
+    ):
+        with pytest.raises(SystemExit) as e, contextlib.redirect_stderr(io.StringIO()) as err:
+            summarize_main(["--results", str(root), *args])
+        assert e.value.code == 2 and fragment in err.getvalue(), (args, err.getvalue())
+        assert len(err.getvalue().strip().splitlines()) == 1
+
+
+def test_default_tables_are_registered():
+    assert set(DEFAULT_TABLES) <= set(TABLES)
