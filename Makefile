@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_RESULTS ?= demo-results
 
-.PHONY: install data demo test lint bench clean
+.PHONY: install data demo pilot fake-cluster test lint bench clean
 
 install: $(VENV)/.installed
 
@@ -24,6 +24,21 @@ data: install
 demo: data
 	$(BIN)/python sweeps/all_triples.py --smoke --results $(DEMO_RESULTS)
 	$(BIN)/python -m analysis.summarize --results $(DEMO_RESULTS)
+
+# The reduced-budget pilot study of docs/pilot (under an hour on 2 CPU cores), its summary
+# exports and plots.
+PILOT_RESULTS ?= pilot-results
+pilot: data
+	$(BIN)/python sweeps/all_triples.py --preset pilot --results $(PILOT_RESULTS)
+	$(BIN)/python -m analysis.summarize --results $(PILOT_RESULTS) --tables all
+	$(BIN)/python -m analysis.summarize --results $(PILOT_RESULTS) --format markdown > docs/pilot/summary.md
+	$(BIN)/python -m analysis.summarize --results $(PILOT_RESULTS) --format csv > docs/pilot/summary.csv
+	$(BIN)/python -m analysis.summarize --results $(PILOT_RESULTS) --format json --plots docs/pilot > docs/pilot/summary.json
+
+# The smoke sweep submitted through the Jobs API to an autoscaling cluster faked on this
+# machine, losing a worker node mid-run (tests/cluster/run_fake_cluster.py).
+fake-cluster: data
+	$(BIN)/python tests/cluster/run_fake_cluster.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -33,7 +33,8 @@ def done_line(summary: dict, root: str) -> str:
     return (
         f"[green]done[/] {summary['key']}: {summary['steps']} steps on {summary['device']} in "
         f"{summary['seconds']:.1f} s (training {summary['train_seconds']:.1f} s, "
-        f"{summary['checkpoints']} evaluations, then writing {summary['write_seconds']:.1f} s)"
+        f"{summary['checkpoints']} evaluations {summary['eval_seconds']:.1f} s, "
+        f"writing {summary['write_seconds']:.1f} s)"
         f" → {root}"
     )
 

@@ -75,9 +75,11 @@ class ResultsStore:
         return posixpath.join(self.base, *parts)
 
     def uri(self, *parts: str) -> str:
-        """A path as Ray Tune and other tools take it: local absolute or scheme://."""
+        """A path as Ray Tune and other tools take it: local absolute or scheme://, with
+        the root's query (e.g. `?endpoint_override=...`) kept at the end."""
         if _is_uri(self.root):
-            return posixpath.join(self.root.rstrip("/"), *parts)
+            base, sep, query = self.root.partition("?")
+            return posixpath.join(base.rstrip("/"), *parts) + sep + query
         return self.path(*parts)
 
     def _result_path(self, kind: str, trial: Trial, generator_arch: str | None) -> str:

@@ -356,9 +356,13 @@ def run_trial(
     n_train, per_epoch = len(split.train_images), cfg.steps_per_epoch(len(split.train_images))
     checkpoints = cfg.checkpoint_steps(n_train)
     evaluations: list[Evaluation] = []
+    eval_seconds = 0.0
 
     def on_checkpoint(step: int, G, D) -> None:
+        nonlocal eval_seconds
+        t = time.perf_counter()
         evaluations.append(evaluate_networks(cfg, G, D, held_x, test_x, step, checkpoints[step]))
+        eval_seconds += time.perf_counter() - t
 
     arch = get_arch(cfg.arch)
     result = train(
@@ -367,7 +371,9 @@ def run_trial(
     )  # fmt: skip
     final_epoch = result.steps / per_epoch if per_epoch else 0.0
     G, D = result.generator, result.discriminator
+    during_training, t = eval_seconds, time.perf_counter()
     evaluations.append(evaluate_networks(cfg, G, D, held_x, test_x, result.steps, final_epoch))
+    eval_seconds += time.perf_counter() - t
 
     seconds = time.perf_counter() - t0
     base = {**identity(cfg), **provenance(cfg, device, result.steps, n_train, seconds)}
@@ -384,7 +390,8 @@ def run_trial(
         steps=result.steps,
         checkpoints=len(evaluations),
         seconds=seconds,
-        train_seconds=result.seconds,
+        train_seconds=result.seconds - during_training,
+        eval_seconds=eval_seconds,
         write_seconds=time.perf_counter() - t0 - seconds,
         device=str(device),
         **{f"headline_{suite}": v for suite, v in headline.items()},

@@ -95,4 +95,8 @@ def test_uri_root(tmp_path):
     store.write_json(store.path("x.json"), {"a": 1})
     assert store.read_json(store.path("x.json")) == {"a": 1}
     assert store.uri("x") == f"file://{tmp_path}/x"
+    query = "?endpoint_override=127.0.0.1:9&scheme=http"
+    assert ResultsStore(f"file://{tmp_path}{query}").uri("_tune", "a") == (
+        f"file://{tmp_path}/_tune/a{query}"
+    )
     assert isinstance(store.fs, pa.fs.LocalFileSystem)
