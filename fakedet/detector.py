@@ -12,14 +12,18 @@ each followed by LeakyReLU(0.2), then one linear layer from the 1,024 features t
 logit. No BatchNorm and no dropout, so a prediction never depends on the rest of the batch
 and training draws no randomness besides the batch order. Glorot uniform kernels and zero
 biases, drawn from an explicit `torch.Generator`. Positive logit = real, like the GAN
-discriminators, so `fakedet.evaluate.logits` (and its
-`probability`) work on it unchanged.
+discriminators, so `fakedet.evaluate.logits` and `probability` work on it unchanged.
 
 Recipe (`DetectorRecipe`): Adam (lr 1e-3, betas 0.9/0.999, no weight decay), binary
 cross-entropy on logits with hard labels (1 = real, 0 = generated; no smoothing), batches
 of 128 images with exactly half real and half fake, 5 epochs. An epoch visits each image
 of the larger of the two sets once (a fresh on-device permutation per epoch); the smaller
-set is cycled through fresh permutations to fill its half of every batch.
+set is cycled through fresh permutations to fill its half of every batch, so the cost
+grows with max(reals, fakes): 4,200 and 4,200 give 65 steps an epoch, 325 in all (5-10 s
+on one CPU thread); 37,800 reals give 590 an epoch, 2,950 in all (about a minute). At
+that size, against GANs briefly trained on CPU, 5 epochs reach 99.5% accuracy on unseen
+reals and on new fakes of the generators trained against; with only 4,200 reals accuracy
+is still rising after 5 epochs (92-94% on the fakes of the two weaker such GANs).
 
 Usage::
 

@@ -26,10 +26,16 @@ from sweeps import cluster, plan, progress, run
 
 PRESETS = {
     "smoke": dict(seeds="0", triples="3", max_steps=20, eval_limit=300, cross_fakes=300),
-    # 2 archs x 8 triples at 1 epoch, evaluated at 0.1, 0.25, 0.5 and 1 epoch: under an
-    # hour on 2 CPU cores (docs/pilot/README.md has the measured wall time).
+    # 2 archs x 8 triples at 150 steps (hands_on 0.13 epoch, brownlee 0.5), evaluated at
+    # 0.02, 0.05 and 0.1 epoch and the final step, detectors on: about 40 minutes on
+    # 2 CPU cores (docs/pilot/README.md has the measured wall time).
     "pilot": dict(
-        seeds="0", triples="8", epochs=1, eval_limit=3000, cross_fakes=2000, eval_at="0.1,0.25,0.5"
+        seeds="0",
+        triples="8",
+        max_steps=150,
+        eval_limit=2000,
+        cross_fakes=2000,
+        eval_at="0.02,0.05,0.1",
     ),
 }
 

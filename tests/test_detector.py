@@ -20,6 +20,16 @@ from fakedet.layers import Reshape
 TINY = DetectorRecipe(batch_size=32, epochs=2, max_steps=6)
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny convolutions gain nothing from threads, and on a busy machine two threads'
+    spin-waits make these tests several times slower."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def blobs(n: int, seed: int) -> np.ndarray:
     """(n, 28, 28) uint8 'real' images: one smooth Gaussian blob each."""
     rng = np.random.default_rng(seed)
