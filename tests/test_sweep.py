@@ -7,13 +7,10 @@ import sys
 import time
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from conftest import REPO, assert_user_error, run_cli
-from fakedet.errors import UserError
-from fakedet.protocol import ALL_TRIPLES
-from fakedet.trial import make_config
-from sweeps.plan import cross_pairs, parse_seeds, parse_triples, plan_name
 
 SWEEP = "sweeps/all_triples.py"
 TINY = ["--max-steps", "3", "--eval-limit", "100", "--cross-fakes", "100", "--num-cpus", "2"]
@@ -24,33 +21,16 @@ def metric_files(root: Path) -> list[Path]:
 
 
 def own_files(root: Path) -> list[Path]:
-    return [p for p in metric_files(root) if ".x-" not in p.name]
+    """The GAN trials' own metrics files."""
+    return [p for p in metric_files(root) if ".x-" not in p.name and "arch=detector" not in str(p)]
+
+
+def detector_files(root: Path) -> list[Path]:
+    return [p for p in metric_files(root) if "arch=detector" in str(p)]
 
 
 def temporaries(root: Path) -> list[Path]:
     return [p for p in root.rglob("_tmp-*")]
-
-
-def test_parsers():
-    assert parse_seeds("0-4") == (0, 1, 2, 3, 4) and parse_seeds("3,1,3") == (3, 1)
-    assert parse_triples("all") == ALL_TRIPLES
-    assert parse_triples("9,6,0;1,2,3") == ((0, 6, 9), (1, 2, 3))
-    spread = parse_triples("3")
-    assert spread == (ALL_TRIPLES[0], ALL_TRIPLES[40], ALL_TRIPLES[80])
-    for bad in ("x", "-1", "1-"):
-        with pytest.raises(UserError):
-            parse_seeds(bad)
-    for bad in ("0", "121", "1,2;3,4,5"):
-        with pytest.raises(UserError):
-            parse_triples(bad)
-
-
-def test_cross_pairs_and_plan_name():
-    trials = [make_config(a, 0, t) for a in ("hands_on", "brownlee") for t in ("0,1,2", "3,4,5")]
-    done = {t.key for t in trials[:3]}  # brownlee on 3,4,5 is missing
-    pairs = {(d.arch, g.arch, d.heldout) for d, g in cross_pairs(trials, done)}
-    assert pairs == {("hands_on", "brownlee", (0, 1, 2)), ("brownlee", "hands_on", (0, 1, 2))}
-    assert plan_name(trials) == plan_name(trials[::-1]) != plan_name(trials[:2])
 
 
 def test_smoke_sweep_with_logical_gpus(tmp_path, data_dir):
@@ -79,6 +59,12 @@ def test_smoke_sweep_with_logical_gpus(tmp_path, data_dir):
     cross = sorted(p.name for p in metric_files(root) if ".x-" in p.name)
     assert len(cross) == 4
     assert {n.split(".x-")[1] for n in cross} == {"hands_on.parquet", "brownlee.parquet"}
+    detectors = detector_files(root)  # one per (seed, triple) and architecture left out
+    assert sorted(p.name.rsplit("_lo-", 1)[1] for p in detectors) == [
+        "brownlee.parquet", "brownlee.parquet", "hands_on.parquet", "hands_on.parquet"
+    ]  # fmt: skip
+    suites = set(pq.read_table(detectors[0], columns=["suite"]).column("suite").to_pylist())
+    assert {"train_fake", "cross_fake", "real_heldout", "real_test"} <= suites
     for p in own:
         key = p.name.removesuffix(".parquet")
         for name in ("generator.pt", "discriminator.pt", "samples.png", "trial.json"):
@@ -210,6 +196,8 @@ def test_node_loss(tmp_path, data_dir):
         (["--seeds", "a-b"], "--seeds"),
         (["--address", "127.0.0.1:1"], "cannot reach a Ray cluster at 127.0.0.1:1"),
         (["--results", "nosuchscheme://bucket/x"], "invalid results location"),
+        (["--archs", "hands_on"], "the detector phase trains on the generators of the other"),
+        (["--eval-at", "0,1"], "epochs must be positive"),
     ],
 )
 def test_bad_input(tmp_path, extra, fragment):
