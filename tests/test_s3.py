@@ -27,10 +27,14 @@ import pytest
 
 from conftest import REPO, run_cli
 
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("moto") is None or importlib.util.find_spec("flask") is None,
-    reason="needs moto's standalone server: pip install 'moto[server]'",
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(  # CI installs the dev extra: there a missing server fails, loudly
+        not os.environ.get("CI")
+        and (importlib.util.find_spec("moto") is None or importlib.util.find_spec("flask") is None),
+        reason="needs moto's standalone server: pip install 'moto[server]'",
+    ),
+]
 
 SWEEP = "sweeps/all_triples.py"
 SMALL = ["--smoke", "--archs", "hands_on,brownlee", "--triples", "1", "--num-cpus", "2"]
@@ -349,7 +353,7 @@ def test_writer_killed_mid_upload_leaves_no_visible_object(moto_server, aws_env)
     assert _objects(moto_server, f"{bucket}/run") == {key: 12 << 20}
 
 
-@pytest.mark.parametrize("kill_at", ["generator.pt", "metrics/"])
+@pytest.mark.parametrize("kill_at", ["metrics/"])  # the last write: the one that marks completion
 def test_trial_killed_mid_write_is_incomplete_and_rerun_completes(
     moto_server, aws_env, data_dir, kill_at
 ):

@@ -12,6 +12,8 @@ import pytest
 
 from conftest import REPO, assert_user_error, run_cli
 
+pytestmark = pytest.mark.slow  # local Ray clusters and real sweeps: minutes
+
 SWEEP = "sweeps/all_triples.py"
 TINY = ["--max-steps", "3", "--eval-limit", "100", "--cross-fakes", "100", "--num-cpus", "2"]
 
