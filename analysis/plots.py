@@ -164,6 +164,8 @@ def write_plots(grid: Grid, directory: str | Path, checkpoints=None) -> list[Pat
                 ax.set_xlabel("epochs trained (last point: final step)")
             if len(x) and np.all(x > 0) and x.max() / x.min() > 20:
                 ax.set_xscale("log")
+                ax.set_xticks(x, [f"{v:.2g}" for v in x])  # the checkpoints, not 10^k
+                ax.minorticks_off()
     axes[0, 0].legend(fontsize=7)
     axes[1, 0].legend(fontsize=7)
     axes[0, 0].set_ylabel("mean, 95% CI for a new class")
