@@ -22,7 +22,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from fakedet.errors import UserError, first_line
-from fakedet.schema import METRICS_SCHEMA, PARTITION_COLUMNS, file_schema
+from fakedet.schema import METRICS_SCHEMA, PARTITION_COLUMNS, file_schema, final_checkpoint
 from fakedet.store import ResultsStore
 
 READERS = 2  # files read at once (each read single-threaded: the files are small)
@@ -125,8 +125,8 @@ def load_results(root: str) -> Results:
         raise UserError(f"no complete results under {store.root}{detail}")
     df = conform([t for t, _ in found], [parts for _, parts in found]).to_pandas()
     df["class_id"] = df["class_id"].astype("Int64")
-    step = df["checkpoint_step"]
-    final = step.isna() | (step == df["steps"])
+    final = final_checkpoint(df)
+    earlier = df.drop(index=final.index)
     return Results(
-        df[final].reset_index(drop=True), invalid, store.root, df[~final].reset_index(drop=True)
+        final.reset_index(drop=True), invalid, store.root, earlier.reset_index(drop=True)
     )

@@ -9,7 +9,7 @@ from rich.console import Console, Group
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from fakedet.schema import SUITES
+from fakedet.schema import SUITES, final_checkpoint
 
 __all__ = ["Console", "done_line", "trial_tables", "training_progress"]
 
@@ -37,14 +37,6 @@ def done_line(summary: dict, root: str) -> str:
         f"writing {summary['write_seconds']:.1f} s)"
         f" → {root}"
     )
-
-
-def _final(df: pd.DataFrame) -> pd.DataFrame:
-    """The rows of the final checkpoint (older files hold no others)."""
-    step = df.checkpoint_step if "checkpoint_step" in df else None
-    if step is None or step.isna().all():
-        return df
-    return df[step.isna() | (step == df.steps)]
 
 
 def _value(df: pd.DataFrame, suite: str, metric: str, generator: str | None = None):
@@ -97,5 +89,5 @@ def suite_table(df: pd.DataFrame) -> Table:
 
 def trial_tables(df: pd.DataFrame) -> Group:
     """The console summary of one trial's metric rows (its final checkpoint)."""
-    final = _final(df)
+    final = final_checkpoint(df)
     return Group(classification_report_table(final, "overall"), suite_table(final))

@@ -185,6 +185,16 @@ def to_table(rows: list[dict], schema: pa.Schema) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=schema)
 
 
+def final_checkpoint(rows):
+    """The metric rows (a pandas DataFrame) of each trial's final checkpoint: those whose
+    `checkpoint_step` equals the trial's `steps`, or is null or absent (files of metric
+    version 1 hold only the final checkpoint)."""
+    if "checkpoint_step" not in rows:
+        return rows
+    step = rows["checkpoint_step"]
+    return rows[step.isna() | (step == rows["steps"])]
+
+
 def metric_table(rows: list[dict], base: dict) -> pa.Table:
     """Metric rows (suite, class_id, metric, value, support, ...) plus the columns every row
     of one trial shares (`base`: identity and provenance) as a METRICS_SCHEMA table."""
