@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -58,6 +61,49 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 300):
         env=full_env,
         timeout=timeout,
     )
+
+
+def start_cli(*args: str) -> subprocess.Popen:
+    """Start `python <args>` from the repo root in its own session (so a test can kill its
+    whole process group); stdout and stderr together, as text."""
+    return subprocess.Popen(
+        [sys.executable, *args],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+def pids_with_env(name: str, value: str) -> list[int]:
+    """Live (not zombie) processes whose environment has `name=value` (Linux /proc)."""
+    needle = f"{name}={value}".encode()
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if needle not in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"):
+                continue
+            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+                found.append(int(pid))
+        except OSError:
+            pass
+    return found
+
+
+def kill_with_env(name: str, value: str, rounds: int = 10, pause: float = 0.5) -> list[int]:
+    """SIGKILL every process whose environment has `name=value`, up to `rounds` times;
+    returns those still alive after."""
+    for _ in range(rounds):
+        found = pids_with_env(name, value)
+        if not found:
+            return []
+        for pid in found:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(pause)
+    return pids_with_env(name, value)
 
 
 def assert_user_error(proc, *fragments: str) -> None:

@@ -20,20 +20,17 @@ the finalizer kills whatever still carries it, even if the runner itself was kil
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import json
 import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
-from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, kill_with_env, start_cli
 
 RUNNER = REPO / "tests" / "cluster" / "run_fake_cluster.py"
 SWEEP = REPO / "sweeps" / "all_triples.py"
@@ -50,31 +47,9 @@ pytestmark = [
 ]
 
 
-def _marked(mark: str) -> list[int]:
-    needle = f"FAKEDET_FAKE_CLUSTER={mark}".encode()
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            if needle in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"):
-                found.append(int(pid))
-        except OSError:
-            pass
-    return found
-
-
 def _kill_marked(mark: str) -> list[int]:
     """SIGKILL every process carrying the marker; returns those still there after."""
-    for _ in range(3):
-        for pid in _marked(mark):
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-        time.sleep(1)
-    return [
-        p
-        for p in _marked(mark)
-        if Path(f"/proc/{p}/stat").exists()
-        and Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    ]
+    return kill_with_env("FAKEDET_FAKE_CLUSTER", mark, rounds=3, pause=1)
 
 
 @pytest.fixture
@@ -84,15 +59,7 @@ def runner(tmp_path):
     started: list[subprocess.Popen] = []
 
     def start(*args: str) -> subprocess.Popen:
-        proc = subprocess.Popen(
-            [sys.executable, str(RUNNER), "--mark", mark, *args],
-            cwd=REPO,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
+        proc = start_cli(str(RUNNER), "--mark", mark, *args)
         started.append(proc)
         return proc
 

@@ -21,11 +21,10 @@ import subprocess
 import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 
-from conftest import REPO, run_cli
+from conftest import REPO, kill_with_env, run_cli
 
 pytestmark = [
     pytest.mark.slow,
@@ -245,21 +244,7 @@ def _summarize(results: str, env: dict) -> None:
 
 def _kill_marked(mark: str) -> None:
     """SIGKILL every process whose environment has FAKEDET_TEST_MARK=mark."""
-    needle = f"FAKEDET_TEST_MARK={mark}".encode()
-    for _ in range(10):
-        found = []
-        for pid in filter(str.isdigit, os.listdir("/proc")):
-            try:
-                if needle in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"):
-                    found.append(int(pid))
-            except OSError:
-                pass
-        if not found:
-            return
-        for pid in found:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-        time.sleep(0.5)
+    kill_with_env("FAKEDET_TEST_MARK", mark)
 
 
 def test_sweep_tune_state_restore_and_summary_on_s3(moto_server, aws_env, data_dir):

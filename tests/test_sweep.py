@@ -3,14 +3,13 @@
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import REPO, assert_user_error, run_cli
+from conftest import assert_user_error, run_cli, start_cli
 
 pytestmark = pytest.mark.slow  # local Ray clusters and real sweeps: minutes
 
@@ -116,15 +115,7 @@ def test_gpu_packing_with_logical_gpus(tmp_path):
 
 
 def _start_sweep(args: list[str]) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, *args],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    return start_cli(*args)
 
 
 def _wait_for(predicate, timeout: float, proc: subprocess.Popen | None = None) -> None:
