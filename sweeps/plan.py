@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from fakedet.cross import DEFAULT_CROSS_FAKES
 from fakedet.errors import UserError
 from fakedet.models import get_arch
-from fakedet.protocol import ALL_TRIPLES, parse_triple
+from fakedet.protocol import ALL_TRIPLES, BALANCED_TRIPLES, parse_triple
 from fakedet.study import NETWORKS
 from fakedet.trial import MAX_SEED, TrialConfig, make_config
 
@@ -44,8 +44,9 @@ def parse_seeds(text: str) -> tuple[int, ...]:
 
 
 def parse_triples(text: str) -> tuple[tuple[int, int, int], ...]:
-    """'all' -> the 120 triples; '0,6,9;1,2,3' -> those; 'N' -> N triples spread evenly
-    over the fixed order of all 120 (so every class is held out about equally often)."""
+    """'all' -> the 120 triples; '0,6,9;1,2,3' -> those; 'N' -> the first N of the
+    class-balanced order (`protocol.BALANCED_TRIPLES`: every class held out equally often,
+    within 1; the first N are inside the first N + 1)."""
     text = text.strip()
     if text == "all":
         return ALL_TRIPLES
@@ -53,7 +54,7 @@ def parse_triples(text: str) -> tuple[tuple[int, int, int], ...]:
         n = int(text)
         if not 1 <= n <= len(ALL_TRIPLES):
             raise UserError(f"--triples {text}: a count must be in 1..{len(ALL_TRIPLES)}")
-        return tuple(ALL_TRIPLES[i * len(ALL_TRIPLES) // n] for i in range(n))
+        return BALANCED_TRIPLES[:n]
     return tuple(dict.fromkeys(parse_triple(t) for t in text.split(";") if t.strip()))
 
 

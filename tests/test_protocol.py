@@ -1,8 +1,16 @@
+import itertools
+
 import numpy as np
 import pytest
 
 from fakedet.errors import UserError
-from fakedet.protocol import ALL_TRIPLES, make_split, parse_triple, stratified_split
+from fakedet.protocol import (
+    ALL_TRIPLES,
+    BALANCED_TRIPLES,
+    make_split,
+    parse_triple,
+    stratified_split,
+)
 
 
 def test_parse_triple_canonicalises():
@@ -22,6 +30,23 @@ def test_all_triples():
     assert len(ALL_TRIPLES) == 120 == len(set(ALL_TRIPLES))
     assert ALL_TRIPLES[0] == (0, 1, 2) and ALL_TRIPLES[-1] == (7, 8, 9)
     assert list(ALL_TRIPLES) == sorted(ALL_TRIPLES)
+
+
+def test_balanced_order_every_prefix():
+    """Every prefix holds each class out equally often (within 1); pairs stay even."""
+    assert sorted(BALANCED_TRIPLES) == list(ALL_TRIPLES)
+    held = np.zeros(10, int)
+    pairs = {p: 0 for p in itertools.combinations(range(10), 2)}
+    spread = {}
+    for n, triple in enumerate(BALANCED_TRIPLES, start=1):
+        held[list(triple)] += 1
+        for p in itertools.combinations(triple, 2):
+            pairs[p] += 1
+        assert held.max() - held.min() <= 1, n
+        spread[n] = (min(pairs.values()), max(pairs.values()))
+    assert held.tolist() == [36] * 10
+    assert spread[10] == (0, 1) and spread[20] == (1, 2) and spread[40] == (2, 3)
+    assert spread[120] == (8, 8)
 
 
 def test_stratified_split_exact():
