@@ -5,6 +5,10 @@ machine and date); the benchmarks write them, the plan only reads them.
 `bench/results/throughput-<device>.json` (from `python -m bench.throughput`) gives the fast
 path's milliseconds per step per architecture; `bench/results/packing-<device>.json`
 (from `python -m bench.packing`) the aggregate speed-up of several trials sharing a card.
+A packing record that is physically impossible (k trials more than k times as fast as one)
+or far from its sibling record (its single trial more than `FAR` times away from the
+throughput record's speed) is a measurement artefact: the estimate then assumes no packing
+gain and says why.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from fakedet.train import total_steps
 from fakedet.trial import TrialConfig
 
 RESULTS = Path(__file__).resolve().parents[1] / "bench" / "results"
+FAR = 3.0  # a packing record's single trial this many times off the throughput record's
 
 
 def load_record(name: str) -> dict | None:
@@ -46,6 +51,35 @@ def packing_gain(record: dict | None) -> tuple[float, int]:
     return rates[best] / rates[1], best
 
 
+def packing_problem(record: dict | None, throughput: dict | None = None) -> str | None:
+    """Why a packing record cannot be used, or None when it can (or there is none).
+
+    Args:
+        record: a `bench.packing` record: results {k: {aggregate_images_per_s}}.
+        throughput: the same device's `bench.throughput` record, the sibling whose
+            single-trial speed (fast path, the packing record's architecture) it must match
+            within a factor `FAR`.
+    """
+    if not record:
+        return None
+    rates = {int(k): v["aggregate_images_per_s"] for k, v in record["results"].items()}
+    if 1 not in rates or rates[1] <= 0:
+        return "the packing record has no single-trial rate"
+    for k, rate in sorted(rates.items()):
+        if rate / rates[1] > k:
+            return (
+                f"the packing record's {k} trials are {rate / rates[1]:.2f}x one trial, "
+                f"more than {k} trials can be"
+            )
+    single = (throughput or {}).get("results", {}).get(record.get("arch"), {})
+    if (sibling := single.get("fast_images_per_s")) and not 1 / FAR < rates[1] / sibling < FAR:
+        return (
+            f"the packing record's single trial ({rates[1]:,.0f} images/s) is more than "
+            f"{FAR:g}x off the throughput record's ({sibling:,.0f})"
+        )
+    return None
+
+
 def describe(trials: list[TrialConfig]) -> list[str]:
     """Lines for the sweep's plan: the estimated device-hours, or why there is none."""
     lines = []
@@ -59,7 +93,9 @@ def describe(trials: list[TrialConfig]) -> list[str]:
                 )
             continue
         hours = training_hours(trials, record)
-        gain, k = packing_gain(load_record(f"packing-{device}"))
+        packing = load_record(f"packing-{device}")
+        problem = packing_problem(packing, record)
+        gain, k = packing_gain(None if problem else packing)
         total = sum(hours.values())
         per_arch = ", ".join(f"{a} {h:,.1f}" for a, h in hours.items())
         unit = "GPU-hours" if device == "cuda" else "CPU-hours"
@@ -67,4 +103,6 @@ def describe(trials: list[TrialConfig]) -> list[str]:
             f"{unit} on {record['machine']}: {total / gain:,.1f} "
             f"({per_arch} one at a time; / {gain:.2f} for {k} per device)"
         )
+        if problem:
+            lines.append(f"{unit}: no packing gain assumed: {problem}")
     return lines

@@ -1,5 +1,7 @@
 """Device-hour estimates of a planned sweep, from benchmark records."""
 
+import json
+
 import pytest
 
 from fakedet.protocol import SEED_TRAIN_IMAGES
@@ -33,3 +35,48 @@ def test_describe_says_when_gpu_figures_are_missing(tmp_path, monkeypatch):
         "GPU-hours: not measured yet (no bench/results/throughput-cuda.json; run "
         "bench/gpu.sh on a GPU machine)"
     ]
+
+
+def _packing(rates: dict[int, float], arch: str = "hands_on") -> dict:
+    return {
+        "arch": arch,
+        "results": {str(k): {"aggregate_images_per_s": r} for k, r in rates.items()},
+    }
+
+
+def test_a_packing_record_faster_than_its_processes_is_rejected():
+    assert estimate.packing_problem(_packing({1: 100.0, 2: 190.0})) is None
+    assert estimate.packing_problem(None) is None
+    problem = estimate.packing_problem(_packing({1: 129.4, 2: 398.5}))  # the 2026-12-01 record
+    assert problem and "3.08x one trial" in problem and "more than 2" in problem
+    assert "single-trial" in estimate.packing_problem(_packing({2: 190.0}))
+
+
+def test_a_packing_record_far_from_its_throughput_sibling_is_rejected():
+    throughput = {"results": {"hands_on": {"fast_images_per_s": 160.0}}}
+    assert estimate.packing_problem(_packing({1: 100.0, 2: 190.0}), throughput) is None
+    problem = estimate.packing_problem(_packing({1: 1000.0, 2: 1900.0}), throughput)
+    assert problem and "3x off" in problem
+    other_arch = estimate.packing_problem(_packing({1: 1000.0, 2: 1900.0}, "brownlee"), throughput)
+    assert other_arch is None  # no sibling to compare with
+
+
+def test_describe_falls_back_to_no_packing_gain_with_a_note(tmp_path, monkeypatch):
+    speed = {"fast_ms_per_step": 10.0, "fast_images_per_s": 3200.0}
+    throughput = {"machine": "m", "results": {"hands_on": speed}}
+    (tmp_path / "throughput-cpu.json").write_text(json.dumps(throughput))
+    (tmp_path / "packing-cpu.json").write_text(json.dumps(_packing({1: 3000.0, 2: 9000.0})))
+    monkeypatch.setattr(estimate, "RESULTS", tmp_path)
+    trials = [make_config("hands_on", 0, "0,1,2", max_steps=360)]
+    lines = estimate.describe(trials)
+    hours = 360 * 10.0 / 3.6e6
+    assert lines[1] == (
+        f"CPU-hours on m: {hours:,.1f} (hands_on {hours:,.1f} one at a time; "
+        "/ 1.00 for 1 per device)"
+    )
+    assert lines[2].startswith(
+        "CPU-hours: no packing gain assumed: the packing record's 2 trials are 3.00x"
+    )
+    (tmp_path / "packing-cpu.json").write_text(json.dumps(_packing({1: 3000.0, 2: 5400.0})))
+    assert estimate.describe(trials)[1].endswith("/ 1.80 for 2 per device)")
+    assert len(estimate.describe(trials)) == 2
