@@ -1,0 +1,101 @@
+"""Variance components of the crossed class design: exact answers on hand-made grids,
+recovery of known components on simulated ones, and the summary's `components` table."""
+
+import json
+
+import numpy as np
+import pytest
+
+from analysis import summarize
+from analysis.components import PARTS, TooFewTrials, fit, simulate
+from analysis.synthetic import write_root
+from fakedet.protocol import BALANCED_TRIPLES
+
+TRIPLES = np.array(BALANCED_TRIPLES)
+CLASS_DOMINATED = {"class": 0.10, "triple": 0.01, "seed": 0.03}
+SEED_DOMINATED = {"class": 0.005, "triple": 0.01, "seed": 0.03}
+
+
+def test_the_seed_part_is_the_pooled_within_triple_variance():
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=(20, 3)) + 5 * rng.normal(size=(20, 1))
+    y[3, 2] = np.nan  # a missing trial: its triple has 2 seeds, 1 degree of freedom
+    rows = [r[~np.isnan(r)] for r in y]
+    pooled = sum(((r - r.mean()) ** 2).sum() for r in rows) / sum(len(r) - 1 for r in rows)
+    c = fit(y, TRIPLES[:20], bootstrap=0)
+    assert c.variances["seed"] == pytest.approx(pooled)
+    assert c.trials == 59 and c.mean == pytest.approx(np.nanmean(y))
+
+
+def test_no_variation_fits_zero_everywhere():
+    c = fit(np.full((20, 2), 0.7), TRIPLES[:20])
+    assert all(c.sd(p) == pytest.approx(0, abs=1e-6) for p in PARTS)  # rounding error
+    assert c.intervals["class"][0] == 0.0
+
+
+@pytest.mark.parametrize("truth", [CLASS_DOMINATED, SEED_DOMINATED], ids=["class", "seed"])
+def test_moment_estimates_are_unbiased(truth):
+    ys = simulate(truth, TRIPLES[:40], np.ones((40, 2), bool), 400, np.random.default_rng(1))
+    fits = [fit(y, TRIPLES[:40], bootstrap=0) for y in ys]
+    for part in PARTS:
+        mean = np.mean([f.variances[part] for f in fits])
+        sd = np.std([f.variances[part] for f in fits]) / np.sqrt(len(fits))
+        assert abs(mean - truth[part] ** 2) < 4 * sd, part  # within Monte Carlo error
+
+
+@pytest.mark.parametrize("truth", [CLASS_DOMINATED, SEED_DOMINATED], ids=["class", "seed"])
+def test_intervals_cover_the_truth(truth):
+    """Measured over 60 simulated sweeps of 120 triples x 3 seeds (the same code with 100
+    sweeps: class 95% / 87%, triple 88%, seed 94% in the two settings; the triple's
+    interval is the least accurate, its estimate being a difference of two). Demands at
+    least 85% for class and seed, 75% for the triple."""
+    ys = simulate(truth, TRIPLES, np.ones((120, 3), bool), 60, np.random.default_rng(2), 0.1)
+    covered = dict.fromkeys(PARTS, 0)
+    for i, y in enumerate(ys):
+        c = fit(y, TRIPLES, seed=i)
+        for part in PARTS:
+            low, high = c.intervals[part]
+            covered[part] += low <= truth[part] <= (np.inf if np.isnan(high) else high)
+    assert covered["class"] >= 51 and covered["seed"] >= 51, covered
+    assert covered["triple"] >= 45, covered
+
+
+def test_what_a_design_cannot_separate():
+    rng = np.random.default_rng(3)
+    one_seed = simulate(CLASS_DOMINATED, TRIPLES[:40], np.ones((40, 1), bool), 1, rng)[0]
+    c = fit(one_seed, TRIPLES[:40])
+    assert not c.separable["triple"] and c.separable["seed"] and np.isnan(c.triple_sd)
+    assert c.planned()["triple"] == 0.0
+    ten = simulate(CLASS_DOMINATED, TRIPLES[:10], np.ones((10, 2), bool), 1, rng)[0]
+    c = fit(ten, TRIPLES[:10])  # 10 triples, 10 class effects: nothing left for the triple
+    assert not c.separable["triple"] and c.separable["seed"] and c.class_sd > 0
+
+
+def test_too_few_triples_to_fit():
+    with pytest.raises(TooFewTrials, match="1 triple"):
+        fit(np.ones((1, 3)), TRIPLES[:1])
+    with pytest.raises(TooFewTrials, match="1 triple"):
+        fit(np.array([[0.1, 0.2], [np.nan, np.nan]]), TRIPLES[:2])
+
+
+def test_the_summary_shows_a_components_table(tmp_path, capsys):
+    rng = np.random.default_rng(4)
+    effects = rng.normal(0, 0.1, 10)
+    noise = {}
+
+    def value(arch, suite, metric, gen, class_id, seed, triple, **_):
+        if suite == "real_heldout" and metric == "real_recall":
+            key = (seed, triple)
+            noise.setdefault(key, rng.normal(0, 0.03))
+            return 0.7 + effects[list(triple)].sum() + noise[key]
+        return 0.5
+
+    write_root(str(tmp_path), ["hands_on"], [0, 1], BALANCED_TRIPLES[:20], value, cross=False)
+    summarize.main(["--results", str(tmp_path), "--tables", "components", "--format", "json"])
+    (table,) = json.loads(capsys.readouterr().out)
+    assert table["name"] == "components"
+    rows = {row[1]: row for row in table["rows"] if row[0] == "hands_on"}
+    unseen = rows["unseen_recall"]
+    assert unseen[2]["low"] <= 0.1 <= unseen[2]["high"]  # class sd, the truth
+    assert unseen[4]["low"] <= 0.03 <= unseen[4]["high"]  # seed sd
+    assert rows["seen_recall"][2]["value"] == pytest.approx(0, abs=1e-9)  # constant

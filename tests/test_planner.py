@@ -1,0 +1,129 @@
+"""The planner: its predicted half-widths against the summary's on simulated sweeps of the
+same model, its choice of design, and its answers to bad input."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import plan, tables
+from analysis.components import fit, simulate
+from analysis.grid import MetricGrid, select
+from analysis.inference import NEW_CLASS, THESE_CLASSES
+from analysis.render import half_width
+from analysis.synthetic import trial_rows, write_root
+from fakedet.protocol import BALANCED_TRIPLES
+
+PILOT = {"class": 0.10, "triple": 0.01, "seed": 0.03}
+
+
+def gap_root(sds: dict, n: int, s: int, rng) -> MetricGrid:
+    """A sweep of the crossed model in the summary's rows: real recall's gap (seen - unseen)
+    = 0.1 + the model's draw; one architecture, n balanced triples x s seeds."""
+    tri = BALANCED_TRIPLES[:n]
+    draw = simulate(sds, np.array(tri), np.ones((n, s), bool), 1, rng, 0.1)[0]
+    gap = {(seed, t): draw[i, seed] for i, t in enumerate(tri) for seed in range(s)}
+
+    def value(arch, suite, metric, gen, class_id, seed, triple, **_):
+        return 0.9 - gap[(seed, triple)] if suite == "real_heldout" else 0.9
+
+    rows = [
+        r
+        for seed in range(s)
+        for t in tri
+        for r in trial_rows("hands_on", seed, t, ["hands_on"], value)[1]
+        if r["metric"] == "real_recall" and r["class_id"] is None
+    ]
+    df, _ = select(pd.DataFrame(rows))
+    return MetricGrid(df, resamples=plan.RESAMPLES)
+
+
+def summary_half_widths(grid: MetricGrid) -> dict[str, float]:
+    """The gap table's half-widths of real recall's gap, both kinds."""
+    table = tables.generalization_gap(grid)
+    (row,) = [r for r in table.rows if r[1] == "real recall"]
+    return {NEW_CLASS: half_width(row[4]), THESE_CLASSES: half_width(row[5])}
+
+
+def test_predicted_half_widths_match_the_summary_on_sweeps_of_the_fitted_model():
+    """Fit a 10 x 2 pilot, then for three larger designs compare the planner's prediction
+    with the mean half-width the summary's gap table gives on 30 sweeps drawn from the
+    fitted model: within 15%."""
+    rng = np.random.default_rng(5)
+    pilot = simulate(PILOT, np.array(BALANCED_TRIPLES[:10]), np.ones((10, 2), bool), 1, rng)
+    sds = fit(pilot[0], BALANCED_TRIPLES[:10]).planned()
+    for n, s in [(20, 2), (30, 3), (40, 2)]:
+        predicted = plan.predict({("gap", "hands_on"): sds}, n, s, replicates=100)
+        predicted = predicted[("gap", "hands_on")]
+        widths = [summary_half_widths(gap_root(sds, n, s, rng)) for _ in range(30)]
+        for kind in (NEW_CLASS, THESE_CLASSES):
+            observed = np.mean([w[kind] for w in widths])
+            assert predicted[kind] == pytest.approx(observed, rel=0.15), (n, s, kind)
+
+
+def test_the_floor_is_the_class_part_of_a_new_class_interval():
+    sds = {("q", "a"): {"class": 0.1, "triple": 0.0, "seed": 0.0}}
+    got = plan.floor(sds, replicates=200)[("q", "a")]
+    # the mean carries 3 x the mean of 10 class effects: SE 3 * 0.1 / sqrt(10), t with 9 df
+    assert got == pytest.approx(2.262 * 3 * 0.1 / np.sqrt(10), rel=0.15)
+    noisy = {("q", "a"): {"class": 0.1, "triple": 0.1, "seed": 0.1}}
+    assert plan.predict(noisy, 120, 5, replicates=200)[("q", "a")][NEW_CLASS] > got
+
+
+@pytest.fixture(scope="module")
+def small_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("planner")
+    rng = np.random.default_rng(6)
+    effects = rng.normal(0, 0.01, 10)
+    noise: dict = {}
+
+    def value(arch, suite, metric, gen, class_id, seed, triple, **_):
+        if suite == "real_heldout" and metric == "real_recall":
+            key = (seed, triple)
+            noise.setdefault(key, rng.normal(0, 0.02))
+            return 0.7 + effects[list(triple)].sum() + noise[key]
+        return 0.9 if suite == "real_test" else 0.5
+
+    write_root(str(root), ["hands_on"], [0, 1], BALANCED_TRIPLES[:12], value, cross=False)
+    return str(root)
+
+
+def test_the_planner_names_the_cheapest_design(small_root, capsys):
+    plan.main(["--results", small_root, "--format", "json", "--target", "0.05"])
+    out = json.loads(capsys.readouterr().out)
+    designs = out["designs"]
+    assert len(designs) == len(plan.TRIPLES) * len(plan.SEEDS)
+    widths = [d["half_width"]["recall_gap"]["hands_on"][NEW_CLASS] for d in designs]
+    reaching = [d for d, w in zip(designs, widths, strict=True) if w <= 0.05]
+    cheapest = out["cheapest"][NEW_CLASS]
+    assert reaching and cheapest["hours"] == min(d["hours"] for d in reaching)
+    assert cheapest["trials"] == cheapest["triples"] * cheapest["seeds"]
+    assert out["cost"]["steps"] == {"hands_on": 100}
+    floor = out["floor"]["recall_gap"]["hands_on"]
+    assert 0 < floor <= min(widths)
+    plan.main(["--results", small_root])  # the 80-column table
+    text = capsys.readouterr().out
+    assert "cheapest to ±0.05 on recall_gap" in text
+    assert max(len(line) for line in text.splitlines()) <= 80
+
+
+def _fails(argv, capsys) -> str:
+    with pytest.raises(SystemExit) as e:
+        plan.main(argv)
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    return err
+
+
+def test_bad_input_is_one_line(small_root, tmp_path, capsys):
+    assert "valid: own_fakes" in _fails(["--results", small_root, "--quantity", "nope"], capsys)
+    assert "--target must be a positive" in _fails(
+        ["--results", small_root, "--target", "0"], capsys
+    )
+    assert "no results for arch tf_dcgan" in _fails(
+        ["--results", small_root, "--archs", "tf_dcgan"], capsys
+    )
+    write_root(str(tmp_path), ["hands_on"], [0, 1], BALANCED_TRIPLES[:1], lambda *a, **k: 0.5)
+    assert "too few trials" in _fails(["--results", str(tmp_path)], capsys)
