@@ -11,10 +11,11 @@ from __future__ import annotations
 import time
 
 from fakedet import evaluate, metrics
-from fakedet.schema import METRICS_SCHEMA, metric_table
+from fakedet.config import TrialConfig
+from fakedet.record import cross_record, identity, load_networks
+from fakedet.schema import METRICS_SCHEMA
 from fakedet.store import ResultsStore
 from fakedet.train import pick_device
-from fakedet.trial import TrialConfig, identity, load_networks, score_columns, scores_table
 
 CROSS_NOISE_OFFSET = 2_000_003  # cross fakes use noise seeded apart from the trial's own
 DEFAULT_CROSS_FAKES = 10_000
@@ -39,7 +40,7 @@ def cross_evaluate(
     path = store.metrics_path(det, garch)
     if store.exists(path):
         return "skipped"
-    store.remove_temporaries(path, store.scores_path(det, garch))  # a killed attempt's?
+    store.remove_temporaries(*store.record_paths(det, generator_arch=garch))  # a killed one's?
     t0 = time.perf_counter()
     dev = pick_device(device)
     G, _ = load_networks(store, generator_trial, dev)
@@ -52,17 +53,13 @@ def cross_evaluate(
 
     trial_info = store.read_json(store.trial_path(det, "trial.json"))
     provenance = {k: trial_info[k] for k in METRICS_SCHEMA.names if k in trial_info}
-    step = trial_info.get("steps")
     base = {
         **provenance,
         **identity(det),
-        "generator_arch": garch,
         "wall_seconds": time.perf_counter() - t0,
         "device": str(dev),
-        "checkpoint_step": step,
+        "checkpoint_step": trial_info.get("steps"),
         "checkpoint_epoch": trial_info.get("epochs"),
     }
-    columns = score_columns(det, "cross_fake", garch, fake, step=step)
-    store.write_scores(scores_table([columns]), det, garch)
-    store.write_metrics(metric_table(rows, base), det, garch)
+    store.write_record(cross_record(det, garch, fake, rows, base))
     return "done"

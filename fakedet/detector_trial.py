@@ -24,25 +24,21 @@ import json
 import time
 from dataclasses import dataclass
 
-import torch
-
-import fakedet
 from fakedet import evaluate, metrics
+from fakedet.config import TrialConfig
 from fakedet.data import FashionMNIST
 from fakedet.detector import DetectorRecipe, fakes_from, train_detector
 from fakedet.protocol import make_split, triple_str
-from fakedet.schema import metric_table
-from fakedet.store import ResultsStore
-from fakedet.train import pick_device
-from fakedet.trial import (
-    TrialConfig,
-    git_commit,
+from fakedet.record import (
+    DETECTOR_FILES,
+    detector_record,
     identity,
     load_networks,
-    network_bytes,
     score_columns,
-    scores_table,
+    software,
 )
+from fakedet.store import ResultsStore
+from fakedet.train import pick_device
 
 ARCH = "detector"
 SEED_OFFSET = 3_000_017  # the detector's own seed: apart from the GAN trial's
@@ -124,22 +120,13 @@ class DetectorTrial:
         )
 
 
-def detector_paths(store: ResultsStore, trial: DetectorTrial) -> list[str]:
-    return [
-        store.trial_path(trial, "detector.pt"),
-        store.trial_path(trial, "trial.json"),
-        store.scores_path(trial),
-        store.metrics_path(trial),
-    ]
-
-
 def run_detector_trial(
     trial: DetectorTrial, data: FashionMNIST, store: ResultsStore, device: str | None = None
 ) -> str:
     """Train and evaluate one detector; 'skipped' when its results exist, else 'done'."""
     if store.is_complete(trial):
         return "skipped"
-    store.remove_temporaries(*detector_paths(store, trial))  # a killed attempt's?
+    store.remove_temporaries(*store.record_paths(trial, DETECTOR_FILES))  # a killed attempt's?
     t0 = time.perf_counter()
     dev = pick_device(device)
     split = make_split(data, trial.heldout, trial.seed, trial.protocol)
@@ -173,9 +160,7 @@ def run_detector_trial(
     base = {
         **identity(trial),
         "left_out": trial.left_out,
-        "fakedet_version": fakedet.__version__,
-        "git_commit": git_commit(),
-        "torch_version": torch.__version__,
+        **software(),
         "device": str(dev),
         "precision": "fp32",
         "epochs": result.steps / per_epoch if per_epoch else 0.0,
@@ -186,17 +171,14 @@ def run_detector_trial(
         "recipe": json.dumps(dataclasses.asdict(trial.recipe), sort_keys=True),
     }
 
-    store.write_bytes(store.trial_path(trial, "detector.pt"), network_bytes(D))
-    info = {"config": trial.to_dict(), "key": trial.key, "history": result.history, **base}
-    store.write_json(store.trial_path(trial, "trial.json"), info)
+    info = {"config": trial.to_dict(), "key": trial.key, "history": result.history}
     columns = [
         score_columns(trial, "train_fake", trained_on, seen_fake, step=result.steps),
         score_columns(trial, "cross_fake", trial.left_out, unseen_fake, step=result.steps),
         score_columns(trial, "real_heldout", ARCH, held, held_y, result.steps),
         score_columns(trial, "real_test", ARCH, test, test_y, result.steps),
     ]
-    store.write_scores(scores_table(columns), trial)
-    store.write_metrics(metric_table(own + cross, base), trial)
+    store.write_record(detector_record(trial, D, info, columns, own + cross, base))
     return "done"
 
 

@@ -6,10 +6,13 @@ the report thresholds at 0.5. The metrics of those logits are in `fakedet.metric
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 from torch import nn
 
+from fakedet import metrics
 from fakedet.train import to_unit_range
 
 EVAL_BATCH = 2048
@@ -57,3 +60,35 @@ def logits(D: nn.Module, images: torch.Tensor | np.ndarray) -> np.ndarray:
 def probability(logit: np.ndarray) -> np.ndarray:
     """The sigmoid of logits, as float32 (the stored `score`)."""
     return (1.0 / (1.0 + np.exp(-logit.astype(np.float64)))).astype(np.float32)
+
+
+EVAL_NOISE_OFFSET = 1_000_003  # a trial's evaluation fakes: noise seeded apart from training's
+
+
+@dataclass
+class Evaluation:
+    """A discriminator's logits on a trial's suites, at one checkpoint."""
+
+    step: int
+    epoch: float
+    fake: np.ndarray
+    """(F,) logits of the trial's own fakes."""
+    heldout: np.ndarray
+    """(H,) logits of the held-out classes' real images."""
+    test: np.ndarray
+    """(T,) logits of the seen classes' unseen real images."""
+
+    def rows(self, heldout_classes: np.ndarray, test_classes: np.ndarray) -> list[dict]:
+        rows = metrics.trial_rows(self.fake, self.heldout, heldout_classes, self.test, test_classes)
+        return [{**r, "checkpoint_step": self.step, "checkpoint_epoch": self.epoch} for r in rows]
+
+
+def evaluate_networks(
+    G: nn.Module, D: nn.Module, seed: int, latent_dim: int, held_x, test_x, step: int, epoch: float
+) -> Evaluation:
+    """Score a trial's own fakes (as many as its real evaluation images, from noise seeded
+    by the trial `seed`), the held-out reals and the seen-class test reals."""
+    device = next(D.parameters()).device
+    n = len(held_x) + len(test_x)
+    fakes = generate(G, n, EVAL_NOISE_OFFSET + seed, latent_dim, device)
+    return Evaluation(step, epoch, logits(D, fakes), logits(D, held_x), logits(D, test_x))

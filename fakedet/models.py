@@ -13,8 +13,6 @@ the probability of "real" is their sigmoid.
 
 from __future__ import annotations
 
-import dataclasses
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -30,6 +28,7 @@ from fakedet.layers import (
     SeededDropout,
     keras_init_,
 )
+from fakedet.recipe import RECIPES, Recipe
 
 
 # --- hands_on: Géron, Hands-On ML 2nd ed., ch. 17 -------------------------------------
@@ -118,86 +117,6 @@ def tf_dcgan_discriminator() -> nn.Sequential:
 
 
 @dataclass(frozen=True)
-class Recipe:
-    """How an architecture is trained. Every field can be overridden per trial."""
-
-    latent_dim: int = 100
-    """Size of the generator's noise vector."""
-    optimizer: str = "adam"
-    """'adam' or 'rmsprop' (the same kind for D and G)."""
-    lr_d: float = 2e-4
-    """Discriminator learning rate."""
-    lr_g: float = 2e-4
-    """Generator learning rate."""
-    beta1: float = 0.9
-    """Adam beta1."""
-    beta2: float = 0.999
-    """Adam beta2."""
-    rho: float = 0.9
-    """RMSprop decay (Keras rho, PyTorch alpha)."""
-    eps: float = 1e-7
-    """Optimizer epsilon (the Keras default)."""
-    batch_size: int = 128
-    """Real images per step."""
-    epochs: int = 50
-    """Passes over the training images (steps per epoch: see `sampling`)."""
-    d_update: str = "joint"
-    """'joint': one D step on fakes+reals; 'split': a half batch of reals then of fakes,
-    two D steps; 'simultaneous': D and G gradients from one forward pass (TF tutorial)."""
-    sampling: str = "shuffle"
-    """'shuffle': a permutation per epoch; 'replacement': random indices per step."""
-    drop_last: bool = True
-    """Drop the last partial batch of an epoch ('shuffle' only)."""
-    g_eval_for_d: bool = False
-    """Generate D's fakes with G in inference mode (Keras `generator(noise)`/`predict`)."""
-    precision: str = "fp32"
-    """'fp32', or 'bf16' autocast as an explicit opt-in."""
-
-    def steps_per_epoch(self, n_images: int) -> int:
-        if self.sampling == "shuffle" and not self.drop_last:
-            return math.ceil(n_images / self.batch_size)
-        return n_images // self.batch_size
-
-    def override(self, **changes) -> Recipe:
-        """A copy with some fields changed; values given as strings are converted."""
-        fields = {f.name: f for f in dataclasses.fields(self)}
-        typed = {}
-        for name, value in changes.items():
-            if name not in fields:
-                raise UserError(f"unknown recipe field {name!r}; valid: {', '.join(fields)}")
-            typed[name] = _convert(name, value, type(getattr(self, name)))
-        recipe = dataclasses.replace(self, **typed)
-        recipe.validate()
-        return recipe
-
-    def validate(self) -> None:
-        choices = {
-            "optimizer": ("adam", "rmsprop"),
-            "d_update": ("joint", "split", "simultaneous"),
-            "sampling": ("shuffle", "replacement"),
-            "precision": ("fp32", "bf16"),
-        }
-        for name, valid in choices.items():
-            if getattr(self, name) not in valid:
-                raise UserError(f"recipe {name}={getattr(self, name)!r}; valid: {valid}")
-        if self.batch_size < 2 or self.epochs < 1 or self.latent_dim < 1:
-            raise UserError("recipe batch_size must be >= 2, epochs and latent_dim >= 1")
-
-
-def _convert(name: str, value, kind: type):
-    if not isinstance(value, str) or kind is str:
-        return value
-    try:
-        if kind is bool:
-            if value.lower() not in ("true", "false", "1", "0"):
-                raise ValueError(value)
-            return value.lower() in ("true", "1")
-        return kind(value)
-    except ValueError:
-        raise UserError(f"recipe {name}={value!r} is not a valid {kind.__name__}") from None
-
-
-@dataclass(frozen=True)
 class Arch:
     """An architecture: its two networks and its training recipe."""
 
@@ -216,53 +135,21 @@ ARCHS: dict[str, Arch] = {
         source="Géron, Hands-On Machine Learning 2nd ed., ch. 17 (report's network 1)",
         make_generator=hands_on_generator,
         make_discriminator=hands_on_discriminator,
-        recipe=Recipe(
-            optimizer="rmsprop",
-            lr_d=1e-3,
-            lr_g=1e-3,
-            rho=0.9,
-            batch_size=32,
-            epochs=50,
-            d_update="joint",
-            sampling="shuffle",
-            drop_last=True,
-            g_eval_for_d=True,
-        ),
+        recipe=RECIPES["hands_on"],
     ),
     "brownlee": Arch(
         name="brownlee",
         source="Brownlee, Keras Fashion-MNIST DCGAN (report's network 2)",
         make_generator=brownlee_generator,
         make_discriminator=brownlee_discriminator,
-        recipe=Recipe(
-            optimizer="adam",
-            lr_d=2e-4,
-            lr_g=2e-4,
-            beta1=0.5,
-            batch_size=128,
-            epochs=100,
-            d_update="split",
-            sampling="replacement",
-            g_eval_for_d=True,
-        ),
+        recipe=RECIPES["brownlee"],
     ),
     "tf_dcgan": Arch(
         name="tf_dcgan",
         source="TensorFlow DCGAN tutorial (cited by the report)",
         make_generator=tf_dcgan_generator,
         make_discriminator=tf_dcgan_discriminator,
-        recipe=Recipe(
-            optimizer="adam",
-            lr_d=1e-4,
-            lr_g=1e-4,
-            beta1=0.9,
-            batch_size=256,
-            epochs=50,
-            d_update="simultaneous",
-            sampling="shuffle",
-            drop_last=False,
-            g_eval_for_d=False,
-        ),
+        recipe=RECIPES["tf_dcgan"],
     ),
 }
 

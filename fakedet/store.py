@@ -18,6 +18,7 @@ import io
 import json
 import posixpath
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
@@ -49,6 +50,22 @@ class TrialId(NamedTuple):
     key: str
     arch: str
     protocol: str
+
+
+@dataclass
+class Record:
+    """Everything one result writes (built by `fakedet.record`)."""
+
+    trial: Trial
+    """Whose result: names its directory and files."""
+    files: dict[str, bytes | dict | list] = field(default_factory=dict)
+    """Files of the trial's directory: bytes as they are, anything else as JSON."""
+    scores: pa.Table | None = None
+    """Per-image scores (SCORES_SCHEMA)."""
+    metrics: pa.Table | None = None
+    """Metric rows (METRICS_SCHEMA); written last, it marks the result complete."""
+    generator_arch: str | None = None
+    """Set for a cross-evaluation: its files are named after the other generator."""
 
 
 class ResultsStore:
@@ -97,6 +114,14 @@ class ResultsStore:
     def trial_path(self, trial: Trial, name: str = "") -> str:
         """A trial's directory of weights, samples and history, or a file in it."""
         return self.path("trials", trial.key, name) if name else self.path("trials", trial.key)
+
+    def record_paths(self, trial: Trial, files=(), generator_arch: str | None = None) -> list:
+        """Every path of a record: `files` of the trial's directory, scores, metrics."""
+        return [
+            *(self.trial_path(trial, name) for name in files),
+            self.scores_path(trial, generator_arch),
+            self.metrics_path(trial, generator_arch),
+        ]
 
     # --- checks ------------------------------------------------------------------------
     def check_writable(self) -> None:
@@ -207,3 +232,21 @@ class ResultsStore:
         path = self.scores_path(trial, generator_arch)
         self.write_table(path, table.select(file_schema(SCORES_SCHEMA).names))
         return path
+
+    def write_record(self, record: Record) -> str:
+        """Write a result: its files, then its scores, then its metrics file, which marks
+        it complete (a writer killed before that leaves a result that reruns).
+
+        Returns:
+            The metrics file's path.
+        """
+        trial, garch = record.trial, record.generator_arch
+        for name, content in record.files.items():
+            path = self.trial_path(trial, name)
+            if isinstance(content, bytes):
+                self.write_bytes(path, content)
+            else:
+                self.write_json(path, content)
+        if record.scores is not None:
+            self.write_scores(record.scores, trial, garch)
+        return self.write_metrics(record.metrics, trial, garch)

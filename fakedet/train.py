@@ -20,7 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fakedet.models import Arch, Recipe, SeededDropout, build
+from fakedet.models import Arch, SeededDropout, build
+from fakedet.recipe import Recipe, total_steps
 
 
 @dataclass
@@ -73,11 +74,6 @@ class _CompiledOrEager(nn.Module):
                 warnings.warn(f"torch.compile failed, training eagerly: {e}", stacklevel=2)
                 self.failed = True
         return self.eager(*args)
-
-
-def total_steps(recipe: Recipe, n_images: int, max_steps: int | None = None) -> int:
-    steps = recipe.epochs * recipe.steps_per_epoch(n_images)
-    return min(steps, max_steps) if max_steps is not None else steps
 
 
 class _Batches:

@@ -18,10 +18,10 @@ import ray
 from rich.console import Console
 
 from fakedet import data as fmnist
+from fakedet.config import Budget, add_budget_args
 from fakedet.cross import DEFAULT_CROSS_FAKES
 from fakedet.errors import ArgumentParser, UserError, exit_on_user_error
 from fakedet.store import ResultsStore
-from fakedet.trial import add_budget_args, parse_eval_at, parse_overrides
 from sweeps import cluster, plan, progress, run
 
 PRESETS = {
@@ -91,12 +91,7 @@ def parse_args(argv: list[str] | None) -> tuple:
         archs=plan.parse_archs(args.archs),
         seeds=plan.parse_seeds(args.seeds),
         triples=plan.parse_triples(args.triples),
-        protocol=args.protocol,
-        epochs=args.epochs,
-        max_steps=args.max_steps,
-        eval_limit=args.eval_limit,
-        eval_at=parse_eval_at(args.eval_at),
-        overrides=parse_overrides(args.overrides),
+        budget=Budget.from_args(args),
         cross_fakes=args.cross_fakes,
         detector=not args.no_detector,
     )

@@ -12,12 +12,12 @@ import itertools
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from fakedet.config import MAX_SEED, Budget, TrialConfig, make_config
 from fakedet.cross import DEFAULT_CROSS_FAKES
 from fakedet.errors import UserError
-from fakedet.models import get_arch
 from fakedet.protocol import ALL_TRIPLES, BALANCED_TRIPLES, parse_triple
+from fakedet.recipe import recipe_for
 from fakedet.study import NETWORKS
-from fakedet.trial import MAX_SEED, TrialConfig, make_config
 
 
 def parse_archs(text: str) -> tuple[str, ...]:
@@ -25,7 +25,7 @@ def parse_archs(text: str) -> tuple[str, ...]:
     if not archs:
         raise UserError("--archs is empty")
     for a in archs:
-        get_arch(a)
+        recipe_for(a)
     return archs
 
 
@@ -68,33 +68,12 @@ class SweepSpec:
     """Trial seeds."""
     triples: tuple[tuple[int, int, int], ...] = ALL_TRIPLES
     """Held-out triples."""
-    protocol: str = "seed"
-    """Data protocol."""
-    epochs: int | None = None
-    """Override every recipe's epochs."""
-    max_steps: int | None = None
-    """Cap training steps."""
-    eval_limit: int | None = None
-    """Cap real images per suite."""
-    eval_at: tuple[float, ...] | None = None
-    """Epochs at which trials evaluate along training (None: the default ladder)."""
-    overrides: dict = field(default_factory=dict)
-    """Recipe overrides applied to every architecture."""
+    budget: Budget = field(default_factory=Budget)
+    """What every trial shares: protocol, epochs, step cap, evaluation, overrides."""
     cross_fakes: int = DEFAULT_CROSS_FAKES
     """Fakes per cross-architecture evaluation (and per generator for the detectors)."""
     detector: bool = True
     """Train the dedicated leave-one-generator-out detectors after training."""
-
-    def budget(self) -> dict:
-        """What every trial shares: the arguments of `make_config` besides arch, seed, triple."""
-        return dict(
-            protocol=self.protocol,
-            overrides=dict(self.overrides),
-            epochs=self.epochs,
-            max_steps=self.max_steps,
-            eval_limit=self.eval_limit,
-            eval_at=self.eval_at,
-        )
 
     def grid(self) -> dict[str, list]:
         """The grid's axes: arch x seed x held-out triple."""
@@ -106,19 +85,10 @@ class SweepSpec:
 
     def trials(self) -> list[TrialConfig]:
         """Every trial of the sweep, in a fixed order (triple, seed, arch)."""
-        budget = self.budget()
         return [
-            trial_config({"arch": arch, "seed": seed, "heldout": triple, "budget": budget})
+            make_config(arch, seed, triple, self.budget)
             for triple, seed, arch in itertools.product(self.triples, self.seeds, self.archs)
         ]
-
-
-def trial_config(config: dict) -> TrialConfig:
-    """The trial of one point of the grid (a Tune config)."""
-    budget = dict(config["budget"])
-    if budget.get("eval_at") is not None:
-        budget["eval_at"] = tuple(budget["eval_at"])
-    return make_config(config["arch"], config["seed"], config["heldout"], **budget)
 
 
 def plan_name(trials: list[TrialConfig]) -> str:

@@ -9,8 +9,9 @@ from ray import tune
 from rich.live import Live
 from rich.table import Table
 
+from fakedet.config import from_tune
 from sweeps import estimate
-from sweeps.plan import SweepSpec, trial_config
+from sweeps.plan import SweepSpec
 
 
 class LiveStatus(tune.Callback):
@@ -58,7 +59,7 @@ class LiveStatus(tune.Callback):
 
     def on_trial_error(self, iteration, trials, trial, **info):
         self.running.discard(trial.trial_id)
-        self.failed.add(trial_config(trial.config).key)
+        self.failed.add(from_tune(trial.config).key)
 
     # --- task phases -------------------------------------------------------------------
     def task_finished(self, label: str, failed: bool) -> None:
@@ -104,19 +105,20 @@ def plan_table(spec: SweepSpec, todo, n_total: int, n_done: int, resources, clus
     t.add_row(
         "trials",
         f"{n_total} = {len(spec.archs)} archs x {len(spec.seeds)} seeds x "
-        f"{len(spec.triples)} triples ({spec.protocol} protocol)",
+        f"{len(spec.triples)} triples ({spec.budget.protocol} protocol)",
     )
     t.add_row("already done", str(n_done))
     t.add_row("to run", str(n_total - n_done))
     t.add_row("per trial", f"{resources['cpu']:g} CPU, {resources['gpu']:g} GPU")
     t.add_row("cluster", ", ".join(f"{cluster.get(k, 0):g} {k}" for k in ("CPU", "GPU")))
-    if spec.max_steps:
-        budget = f"max {spec.max_steps} steps"
+    b = spec.budget
+    if b.max_steps:
+        budget = f"max {b.max_steps} steps"
     else:
-        budget = f"{spec.epochs} epochs" if spec.epochs else "the recipes' full budgets"
+        budget = f"{b.epochs} epochs" if b.epochs else "the recipes' full budgets"
     t.add_row("budget", budget)
-    checkpoints = "default ladder" if spec.eval_at is None else (
-        ",".join(f"{e:g}" for e in spec.eval_at) or "final only")  # fmt: skip
+    checkpoints = "default ladder" if b.eval_at is None else (
+        ",".join(f"{e:g}" for e in b.eval_at) or "final only")  # fmt: skip
     t.add_row("evaluated at", f"{checkpoints} (epochs) and the final step")
     t.add_row("detector phase", "on" if spec.detector else "off (--no-detector)")
     for line in estimate.describe(todo):

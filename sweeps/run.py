@@ -25,32 +25,34 @@ os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # Tune prints nothing at verbo
 import ray  # noqa: E402
 from ray import tune  # noqa: E402
 
+from fakedet.config import TrialConfig, from_tune  # noqa: E402
 from fakedet.cross import cross_evaluate  # noqa: E402
 from fakedet.data import FashionMNIST  # noqa: E402
 from fakedet.detector import DetectorRecipe  # noqa: E402
 from fakedet.detector_trial import DetectorTrial, detector_trials, run_detector_trial  # noqa: E402
 from fakedet.errors import first_line  # noqa: E402
 from fakedet.store import ResultsStore  # noqa: E402
-from fakedet.trial import TrialConfig, run_trial  # noqa: E402
-from sweeps.plan import SweepSpec, plan_name, same_data_groups, trial_config  # noqa: E402
+from fakedet.trial import run_trial  # noqa: E402
+from sweeps.plan import SweepSpec, plan_name, same_data_groups  # noqa: E402
 from sweeps.progress import LiveStatus  # noqa: E402
 
 TUNE_DIR = "_tune"  # experiment state, beside the results
 
 
-def trainable(config: dict, data: FashionMNIST) -> None:
-    """One Tune trial: run (or skip) the trial and report its summary once."""
+def trainable(config: dict, data: FashionMNIST, results: str, cpus: float) -> None:
+    """One Tune trial: run (or skip) the trial of `config` (its own fields and budget) and
+    report its summary once. The infrastructure comes apart: the dataset, the results
+    root and the CPUs it may use."""
     import torch
 
-    torch.set_num_threads(max(1, int(config["cpus"])))
-    store = ResultsStore(config["results"])
-    tune.report(run_trial(trial_config(config), data, store))
+    torch.set_num_threads(max(1, int(cpus)))
+    tune.report(run_trial(from_tune(config), data, ResultsStore(results)))
 
 
-def param_space(spec: SweepSpec, store: ResultsStore, resources: dict) -> dict:
+def param_space(spec: SweepSpec) -> dict:
     """Tune's grid: arch x seed x held-out triple, each trial with the shared budget."""
     grid = {name: tune.grid_search(values) for name, values in spec.grid().items()}
-    return {**grid, "budget": spec.budget(), "results": store.root, "cpus": resources["cpu"]}
+    return {**grid, "budget": spec.budget.to_dict()}
 
 
 def _tuner(spec, wrapped, store, name, resources, status, max_failures, console):
@@ -70,9 +72,9 @@ def _tuner(spec, wrapped, store, name, resources, status, max_failures, console)
             name = f"{name}-{int(time.time())}"
     return tune.Tuner(
         wrapped,
-        param_space=param_space(spec, store, resources),
+        param_space=param_space(spec),
         tune_config=tune.TuneConfig(
-            trial_dirname_creator=lambda trial: trial_config(trial.config).key,
+            trial_dirname_creator=lambda trial: from_tune(trial.config).key,
             reuse_actors=True,
         ),
         run_config=tune.RunConfig(
@@ -103,14 +105,15 @@ def train_all(
     Returns:
         {trial key: last line of its error} of the trials that failed after retries.
     """
-    wrapped = tune.with_resources(tune.with_parameters(trainable, data=data), resources)
+    wrapped = tune.with_parameters(trainable, data=data, results=store.root, cpus=resources["cpu"])
+    wrapped = tune.with_resources(wrapped, resources)
     plan = spec.trials()
     errors, name = {}, plan_name(plan)
     for attempt in range(2):
         tuner = _tuner(spec, wrapped, store, name, resources, status, max_failures, console)
         for r in tuner.fit():
             if r.error is not None and r.config:
-                errors[trial_config(r.config).key] = first_line(r.error, last=True)
+                errors[from_tune(r.config).key] = first_line(r.error, last=True)
         missing = [t for t in plan if t.key not in errors and not store.is_complete(t)]
         if not missing:
             break
@@ -176,10 +179,10 @@ def _detector_task(root: str, trial: dict, data: FashionMNIST, threads: int) -> 
 
 def detector_plan(spec: SweepSpec, trials: list[TrialConfig], complete: set[str]):
     """The detectors of every (seed, triple) whose GAN trials all finished."""
-    recipe = DetectorRecipe(max_steps=spec.max_steps)  # a capped sweep caps these too
+    recipe = DetectorRecipe(max_steps=spec.budget.max_steps)  # a capped sweep caps these too
     groups = [g for g in same_data_groups(trials, complete) if len(g) == len(spec.archs)]
     options = dict(train_fakes=2 * spec.cross_fakes, test_fakes=spec.cross_fakes,
-                   eval_limit=spec.eval_limit, recipe=recipe)  # fmt: skip
+                   eval_limit=spec.budget.eval_limit, recipe=recipe)  # fmt: skip
     return detector_trials(groups, **options)
 
 

@@ -8,8 +8,9 @@ import numpy as np
 
 from analysis.load import load_results
 from fakedet import metrics
+from fakedet.config import Budget, make_config
 from fakedet.store import ResultsStore
-from fakedet.trial import make_config, run_trial
+from fakedet.trial import run_trial
 from sweeps.plan import SweepSpec, cross_pairs
 
 LEGACY = Path(__file__).parent / "data" / "legacy-0.1"
@@ -19,7 +20,9 @@ BUDGET = dict(max_steps=2, eval_limit=40)
 def test_old_trials_keep_their_keys_and_are_complete(tmp_path):
     root = shutil.copytree(LEGACY, tmp_path / "results")
     store = ResultsStore(root)
-    spec = SweepSpec(archs=("hands_on", "brownlee"), seeds=(0,), triples=((0, 6, 9),), **BUDGET)
+    spec = SweepSpec(
+        archs=("hands_on", "brownlee"), seeds=(0,), triples=((0, 6, 9),), budget=Budget(**BUDGET)
+    )
     trials = spec.trials()
     assert [t.key for t in trials] == ["hands_on_s0_h0-6-9_seed_774ba6f3",
                                        "brownlee_s0_h0-6-9_seed_acbcc210"]  # fmt: skip

@@ -6,10 +6,11 @@ import sys
 import pytest
 
 from conftest import REPO
+from fakedet.config import make_config
 from fakedet.detector import DetectorRecipe
 from fakedet.detector_trial import DetectorTrial, detector_trials, run_detector_trial
 from fakedet.store import ResultsStore
-from fakedet.trial import make_config, run_trial
+from fakedet.trial import run_trial
 
 BUDGET = dict(max_steps=2, eval_limit=60)
 

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
+from fakedet.config import make_config
 from fakedet.protocol import SEED_TRAIN_IMAGES
-from fakedet.trial import make_config
 from sweeps import estimate
 
 

@@ -5,9 +5,10 @@ import pytest
 import torch
 
 from bench.naive import naive_train
+from fakedet.config import make_config
 from fakedet.models import ARCHS
+from fakedet.record import provenance
 from fakedet.train import train
-from fakedet.trial import make_config, provenance
 
 STEPS = {"hands_on": 12, "brownlee": 5, "tf_dcgan": 4}  # each crosses an epoch boundary
 

@@ -6,9 +6,9 @@ import sys
 import pytest
 
 from conftest import REPO
+from fakedet.config import Budget, from_tune, make_config, tune_point
 from fakedet.errors import UserError
 from fakedet.protocol import ALL_TRIPLES
-from fakedet.trial import make_config
 from sweeps.plan import (
     SweepSpec,
     cross_pairs,
@@ -17,7 +17,6 @@ from sweeps.plan import (
     parse_triples,
     plan_name,
     same_data_groups,
-    trial_config,
 )
 
 
@@ -45,7 +44,7 @@ def test_cross_pairs_and_plan_name():
 
 def test_spec_trials_follow_the_grid_and_share_the_budget():
     spec = SweepSpec(archs=("brownlee", "hands_on"), seeds=(1, 2), triples=((0, 1, 2),),
-                     max_steps=7, eval_at=(0.001,))  # fmt: skip
+                     budget=Budget(max_steps=7, eval_at=(0.001,)))  # fmt: skip
     trials = spec.trials()
     assert [(t.arch, t.seed) for t in trials] == [
         ("brownlee", 1), ("hands_on", 1), ("brownlee", 2), ("hands_on", 2)
@@ -53,8 +52,9 @@ def test_spec_trials_follow_the_grid_and_share_the_budget():
     assert {t.max_steps for t in trials} == {7} and {t.eval_at for t in trials} == {(0.001,)}
     grid = spec.grid()
     assert grid == {"arch": ["brownlee", "hands_on"], "seed": [1, 2], "heldout": [[0, 1, 2]]}
-    point = {"arch": "hands_on", "seed": 2, "heldout": [0, 1, 2], "budget": spec.budget()}
-    assert trial_config(point) == trials[3]  # a Tune config comes back as the same trial
+    point = tune_point("hands_on", 2, (0, 1, 2), spec.budget)
+    assert set(point) == {"arch", "seed", "heldout", "budget"}  # no infrastructure
+    assert from_tune(point) == trials[3]  # a Tune config comes back as the same trial
 
 
 def test_same_data_groups_hold_finished_trials_of_one_seed_and_triple():

@@ -197,8 +197,9 @@ def test_bad_input_is_one_line(tmp_path):
 
 
 def test_rescoring_a_trials_own_files_reproduces_them(fashion_mnist, tmp_path):
+    from fakedet.config import make_config
     from fakedet.cross import cross_evaluate
-    from fakedet.trial import make_config, run_trial
+    from fakedet.trial import run_trial
 
     store = ResultsStore(tmp_path)
     one = make_config("hands_on", 0, "0,6,9", max_steps=2, eval_limit=40, eval_at=(0.001,))

@@ -6,8 +6,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import assert_user_error, run_cli
+from fakedet.config import make_config
 from fakedet.store import ResultsStore
-from fakedet.trial import make_config, run_trial
+from fakedet.trial import run_trial
 
 TINY = ["--max-steps", "3", "--eval-limit", "150"]
 

@@ -1,0 +1,252 @@
+"""A trial's configuration, described once: what defines its result, and its budget.
+
+A trial is (architecture, seed, held-out triple) plus a `Budget` that every trial of a
+sweep shares (protocol, epochs, step cap, evaluation sizes, checkpoints, recipe
+overrides). Each budget field's help is written once, in its metadata: the trial's and the
+sweep's command lines are built from it (`add_budget_args`, `Budget.from_args`), and a Tune
+config carries the trial's fields alone (`tune_point`, `from_tune`), never the
+infrastructure. No torch: the sweep's planner and the analysis read configs without it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+from fakedet.errors import ArgumentParser, UserError
+from fakedet.protocol import PROTOCOLS, SEED_TRAIN_IMAGES, check_protocol, parse_triple, triple_str
+from fakedet.recipe import Recipe, recipe_for, total_steps
+
+DEFAULT_EVAL_AT = (1, 2, 5, 10, 20, 50, 100)  # epochs; those inside the budget are used
+MAX_SEED = 2**63 - 1
+
+
+def parse_eval_at(text: str | None) -> tuple[float, ...] | None:
+    """'--eval-at' -> epochs: None (default ladder), 'none' -> (), '0.5,1,2' -> (0.5, 1, 2)."""
+    if text is None or text == "default":
+        return None
+    if text.strip() == "none":
+        return ()
+    try:
+        epochs = tuple(sorted({float(e) for e in text.split(",") if e.strip()}))
+    except ValueError:
+        raise UserError(f"--eval-at {text!r}: expected epochs such as 1,2,5 or 'none'") from None
+    if not epochs or min(epochs) <= 0:
+        raise UserError(f"--eval-at {text!r}: epochs must be positive, e.g. 0.5,1,2")
+    return epochs
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, str]:
+    """['lr_d=1e-4', 'batch_size=64'] -> {'lr_d': '1e-4', 'batch_size': '64'}."""
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise UserError(f"--set takes FIELD=VALUE, got {pair!r}")
+        out[name.strip()] = value.strip()
+    return out
+
+
+def _option(help: str, **argparse) -> dict:
+    """A budget field's metadata: its help and how its command-line option is declared."""
+    return {"help": help, "argparse": argparse}
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What every trial of a sweep shares besides architecture, seed and held-out triple."""
+
+    protocol: str = field(
+        default="seed",
+        metadata=_option("data protocol: 'seed' (the report's) or 'official'", choices=PROTOCOLS),
+    )
+    epochs: int | None = field(default=None, metadata=_option("override the recipe's epochs"))
+    max_steps: int | None = field(
+        default=None, metadata=_option("stop training after this many steps")
+    )
+    eval_limit: int | None = field(
+        default=None, metadata=_option("cap real images per evaluation suite (quick runs)")
+    )
+    eval_at: tuple[float, ...] | None = field(
+        default=None,
+        metadata=_option(
+            "epochs at which to evaluate along training, e.g. 0.5,1,2 ('none': the final "
+            f"step only; default: {','.join(map(str, DEFAULT_EVAL_AT))} inside the budget)",
+            parse=parse_eval_at,
+        ),
+    )
+    overrides: dict = field(
+        default_factory=dict,
+        metadata=_option(
+            "override a recipe field (repeatable)",
+            flag="--set",
+            action="append",
+            metavar="FIELD=VALUE",
+            parse=parse_overrides,
+        ),
+    )
+
+    @classmethod
+    def from_args(cls, args) -> Budget:
+        """The budget of parsed command-line arguments (see `add_budget_args`)."""
+        values = {}
+        for f in dataclasses.fields(cls):
+            parse = f.metadata["argparse"].get("parse")
+            values[f.name] = parse(getattr(args, f.name)) if parse else getattr(args, f.name)
+        return cls(**values)
+
+    def to_dict(self) -> dict:
+        """JSON- and Tune-friendly: lists for tuples."""
+        d = dataclasses.asdict(self)
+        d["eval_at"] = None if self.eval_at is None else list(self.eval_at)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Budget:
+        eval_at = d.get("eval_at")
+        return cls(**{**d, "eval_at": None if eval_at is None else tuple(eval_at)})
+
+
+def add_budget_args(parser: ArgumentParser) -> None:
+    """The budget's options (shared by the trial and the sweep), from `Budget`'s fields."""
+    for f in dataclasses.fields(Budget):
+        spec = dict(f.metadata["argparse"])
+        flag = spec.pop("flag", "--" + f.name.replace("_", "-"))
+        spec.pop("parse", None)
+        if f.type == "int | None":
+            spec["type"] = int
+        if spec.get("action") == "append":
+            spec["default"] = []
+        elif f.default is not dataclasses.MISSING:
+            spec["default"] = f.default
+        parser.add_argument(flag, dest=f.name, help=f.metadata["help"], **spec)
+    parser.add_argument(
+        "--data-dir",
+        help="directory of the four Fashion-MNIST IDX files (default: $FAKEDET_DATA_DIR, "
+        "~/.cache/fakedet, Debian's package, else download)",
+    )
+
+
+@dataclass(frozen=True)
+class TrialConfig:
+    """Everything that defines a trial's result."""
+
+    arch: str
+    """Architecture name (see `fakedet.models.ARCHS`)."""
+    seed: int
+    """Trial seed: the data split (with the triple) and all training randomness."""
+    heldout: tuple[int, int, int]
+    """The 3 held-out classes, sorted."""
+    protocol: str = "seed"
+    """'seed' (the report's split of the training set) or 'official'."""
+    recipe: Recipe = dataclasses.field(default_factory=Recipe)
+    """The effective training recipe (the arch's, with any overrides)."""
+    max_steps: int | None = None
+    """Stop training after this many steps."""
+    eval_limit: int | None = None
+    """Cap on real images per suite (and hence fakes), for quick runs."""
+    eval_at: tuple[float, ...] | None = None
+    """Epochs at which to evaluate along training (None: the default ladder inside the
+    budget; (): the final step only). Not part of the key: it adds rows, it changes none."""
+
+    @property
+    def key(self) -> str:
+        """arch_s<seed>_h<triple>_<protocol>_<hash of recipe and budget>."""
+        budget = json.dumps(
+            [dataclasses.asdict(self.recipe), self.max_steps, self.eval_limit], sort_keys=True
+        )
+        digest = hashlib.sha1(budget.encode()).hexdigest()[:8]
+        return f"{self.arch}_s{self.seed}_h{triple_str(self.heldout)}_{self.protocol}_{digest}"
+
+    def steps_per_epoch(self, n_train: int) -> int:
+        return self.recipe.steps_per_epoch(n_train)
+
+    def checkpoint_steps(self, n_train: int) -> dict[int, float]:
+        """{step: epoch} of the checkpoints before the final step."""
+        per_epoch = self.steps_per_epoch(n_train)
+        total = total_steps(self.recipe, n_train, self.max_steps)
+        epochs = DEFAULT_EVAL_AT if self.eval_at is None else self.eval_at
+        steps = {round(e * per_epoch): e for e in epochs}
+        return {s: e for s, e in sorted(steps.items()) if 0 < s < total}
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["heldout"] = list(self.heldout)
+        d["eval_at"] = None if self.eval_at is None else list(self.eval_at)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TrialConfig:
+        """The config as a trial's `trial.json` stores it (`to_dict`)."""
+        eval_at = d.get("eval_at")
+        return cls(
+            **{
+                **d,
+                "heldout": tuple(d["heldout"]),
+                "recipe": Recipe(**d["recipe"]),
+                "eval_at": None if eval_at is None else tuple(eval_at),
+            }
+        )
+
+
+def make_config(
+    arch: str,
+    seed: int,
+    heldout,
+    budget: Budget | None = None,
+    *,
+    n_train: int | None = None,
+    **fields,
+) -> TrialConfig:
+    """Validate user input into a `TrialConfig`; bad input raises `UserError`.
+
+    Args:
+        arch, seed, heldout: the trial's own fields (`heldout` as `parse_triple` takes it).
+        budget: what the trial shares with its sweep (default: `Budget()`).
+        n_train: training images (default: protocol `seed`'s), to check that every
+            `eval_at` epoch falls inside the budget.
+        **fields: `Budget` fields changed from `budget`, e.g. `max_steps=20`.
+    """
+    budget = dataclasses.replace(budget or Budget(), **fields)
+    if not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise UserError(f"seed must be an integer in 0..{MAX_SEED}, got {seed!r}")
+    overrides = dict(budget.overrides)
+    if budget.epochs is not None:
+        overrides["epochs"] = budget.epochs
+    for name in ("max_steps", "eval_limit"):
+        value = getattr(budget, name)
+        if value is not None and value < 1:
+            raise UserError(f"{name} must be >= 1, got {value}")
+    cfg = TrialConfig(
+        arch=arch,
+        seed=seed,
+        heldout=parse_triple(heldout),
+        protocol=check_protocol(budget.protocol),
+        recipe=recipe_for(arch).override(**overrides),
+        max_steps=budget.max_steps,
+        eval_limit=budget.eval_limit,
+        eval_at=budget.eval_at,
+    )
+    if budget.eval_at:
+        n = n_train or SEED_TRAIN_IMAGES
+        total = total_steps(cfg.recipe, n, budget.max_steps)
+        epochs = total / cfg.steps_per_epoch(n)
+        if max(budget.eval_at) > epochs:
+            raise UserError(
+                f"--eval-at {max(budget.eval_at):g} is beyond the budget of {cfg.arch} "
+                f"({epochs:.3g} epochs, {total} steps)"
+            )
+    return cfg
+
+
+def tune_point(arch: str, seed: int, heldout, budget: Budget) -> dict:
+    """A trial as a point of a Tune grid: its own fields and its budget, nothing else."""
+    return {"arch": arch, "seed": seed, "heldout": list(heldout), "budget": budget.to_dict()}
+
+
+def from_tune(point: dict) -> TrialConfig:
+    """The trial of a Tune config (`tune_point`, or a grid's point of the same shape)."""
+    budget = Budget.from_dict(point["budget"])
+    return make_config(point["arch"], point["seed"], point["heldout"], budget)
