@@ -2,27 +2,56 @@
 
 The report is one run of each network on one unstated triple, so it is compared with
 single trials, not with a mean: its value's percentile among the sweep's trials of that
-architecture and the central 95% of those trials (a prediction interval). A typical run
-falls inside it 95% of the time, however many trials the sweep holds.
+architecture and an order-statistic band of those trials with its exact chance of
+holding one new run (`analysis.inference.single_trial_band`).
 
 Claims are differences paired on (seed, triple) with intervals for a new class (each
-verdict is about classes the detector never saw). "Greater" claims need the 95% interval
-above the bound; equivalence ("about as often") is two one-sided tests at level 0.05 each
-(TOST: the 90% interval inside the margins); non-inferiority ("transfers": at most a
-margin worse) needs the 90% interval's lower bound above minus the margin.
+verdict is about classes the detector never saw). Every verdict reads the same interval
+(`--confidence`, 95% by default), so every claim is one-sided tests at (1 - confidence) /
+2 = 2.5%: "greater" needs the interval above the bound; equivalence ("about as often") is
+two one-sided tests (TOST: the interval inside the margins); non-inferiority
+("transfers": at most a margin worse) needs the interval's lower bound above minus the
+margin. Beside each verdict, Holm's step-down over every row of the table keeps the
+family-wise error at 1 - confidence (5%): a row's p-value is twice the smaller of its two
+one-sided p-values (for "supported" and for "not supported"), and a verdict Holm does not
+keep reads "inconclusive".
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from analysis import detector
-from analysis.design import Grid
-from analysis.inference import CAPTIONS, NEW_CLASS, greater_than, percentile_of, tost
+from analysis import dedicated
+from analysis.grid import MetricGrid
+from analysis.inference import (
+    BOUNDED_CAPTION,
+    CAPTIONS,
+    NEW_CLASS,
+    difference_bounds,
+    greater_than,
+    holm,
+    p_value,
+    percentile_of,
+    single_trial_band,
+    tost,
+)
+from analysis.measures import (
+    ACCURACY,
+    AUROC_OTHER,
+    AUROC_OWN,
+    ON_UNSEEN_GENERATOR,
+    OP_RECALL,
+    OTHER_FAKES,
+    OWN_FAKES,
+    REAL_RECALL,
+    REALS_PASSED,
+    SEEN_PASSED,
+    UNSEEN_PASSED,
+    Quantity,
+)
 from analysis.render import PLUS_MINUS, Percent, TableData
 from analysis.stats import Estimate
-from analysis.tables import AUROC_OWN, OWN_FAKES, REAL_RECALL, metric, prediction_band
-from fakedet.schema import SUITES
+from analysis.tables import BAND_COLUMN, band_caption
 from fakedet.study import NETWORKS, PUBLISHED
 
 SEEN_UNSEEN_MARGIN = 0.05  # claim 3: "about as often" = within 5 points
@@ -54,167 +83,181 @@ class Margins:
     transfer: float = TRANSFER_MARGIN
 
 
-def report(grid: Grid) -> TableData:
+def report(grid: MetricGrid) -> TableData:
     """Every number of the report beside the sweep's single trials of that architecture."""
     t = TableData(
         "report",
         "The report (one run) beside single trials of the sweep",
-        ["quantity", "net", "report", "median", "95% of trials", "pct", "typical"],
+        ["quantity", "net", "report", "median", BAND_COLUMN, "covers", "pct", "typical"],
         keys=2,
     )
     for label, suite, name, generator, values in PUBLISHED:
         for net, (arch, other) in enumerate((NETWORKS, NETWORKS[::-1])):
             x = grid.get(arch, suite, name, other if generator == "other" else None)
-            band = prediction_band(x)
+            band = single_trial_band(x, grid.confidence)
             typical = "-" if band.n == 0 else ("yes" if band.contains(values[net]) else "no")
             pct = Percent(percentile_of(values[net], x))
-            t.rows.append([label, net + 1, values[net], band.value, band, pct, typical])
-    t.caption = (
-        f"net 1 = {NETWORKS[0]}, net 2 = {NETWORKS[1]} (cross fakes: the other one's); "
-        "95% of trials: the central 95% of single-trial values of that architecture; pct: "
-        "the report's percentile among them; typical: the report's one run lies inside, "
-        "as one run does 95% of the time"
+            covers = Percent(100 * band.coverage)
+            t.rows.append([label, net + 1, values[net], band.value, band, covers, pct, typical])
+    t.caption = "\n".join(
+        [
+            f"net 1 = {NETWORKS[0]}, net 2 = {NETWORKS[1]} (cross fakes: the other one's); "
+            "single trials of that architecture; pct: the report's mid-rank percentile among "
+            "them; typical: the report's one run lies inside the band (as one new run does "
+            "with the chance in 'covers')",
+            band_caption(grid.confidence),
+        ]
     )
     return t
 
 
+def _difference_bounds(x: Quantity, y: Quantity) -> tuple[float, float]:
+    return difference_bounds(x.bounds, y.bounds)
+
+
 class _Claims:
-    """Rows of the claims table: claim, statistic, estimate, P(X > Y), verdict."""
+    """Rows of the claims table: claim, test, estimate, P(X > Y), verdict; and for each
+    row its p-value for Holm."""
 
-    def __init__(self, grid: Grid, margins: Margins):
-        self.grid, self.margins, self.rows = grid, margins, []
+    def __init__(self, grid: MetricGrid):
+        self.grid, self.rows, self.p = grid, [], []
         self.level = grid.confidence
-        self.level_90 = 2 * grid.confidence - 1  # one-sided tests at (1 - confidence) each
 
-    def _diff(self, x, y, level) -> Estimate:
-        return self.grid.design.difference(x, y, kind=NEW_CLASS, confidence=level)
+    def _diff(self, x, y, bounds) -> Estimate:
+        return self.grid.intervals.difference(
+            x, y, kind=NEW_CLASS, confidence=self.level, bounds=bounds
+        )
 
-    def greater(self, claim, statistic, x, y, improvement=False):
-        d = self._diff(x, y, self.level)
+    def _add(self, claim, test, d, poi, verdict, support, refute):
+        """`support`/`refute`: one-sided p-values of "supported" and "not supported"."""
+        self.rows.append([str(claim), test, d, poi, VERDICT[verdict]])
+        self.p.append(min(1.0, 2 * min(support, refute)))
+
+    def greater(self, claim, test, x, y, bounds, improvement=False, bound=0.0):
+        d = self._diff(x, y, bounds)
         poi = (
-            self.grid.design.probability_of_improvement(x, y, kind=NEW_CLASS)
+            self.grid.intervals.probability_of_improvement(x, y, kind=NEW_CLASS)
             if improvement
             else None
         )
-        self.rows.append([str(claim), statistic + " > 0", d, poi, VERDICT[greater_than(d)]])
+        sign = f"> -{-bound:g}" if bound < 0 else "> 0"
+        support = p_value(d, bound, "above", self.level)
+        refute = p_value(d, bound, "below", self.level)
+        self._add(claim, f"{test} {sign}", d, poi, greater_than(d, bound), support, refute)
 
-    def equivalent(self, claim, statistic, x, y, margin):
-        d = self._diff(x, y, self.level_90)
-        self.rows.append(
-            [str(claim), f"{statistic} in ±{margin:g}", d, None, VERDICT[tost(d, margin)]]
+    def equivalent(self, claim, test, x, y, bounds, margin):
+        d = self._diff(x, y, bounds)
+        inside = max(
+            p_value(d, -margin, "above", self.level), p_value(d, margin, "below", self.level)
         )
-
-    def not_worse(self, claim, statistic, x, y, margin):
-        d = self._diff(x, y, self.level_90)
-        self.rows.append(
-            [str(claim), f"{statistic} > -{margin:g}", d, None, VERDICT[greater_than(d, -margin)]]
+        outside = min(
+            p_value(d, margin, "above", self.level), p_value(d, -margin, "below", self.level)
         )
+        self._add(claim, f"{test} in ±{margin:g}", d, None, tost(d, margin), inside, outside)
 
 
-def claims(grid: Grid, margins: Margins = Margins()) -> TableData:  # noqa: B008 (frozen)
-    """The report's claims 1-4 and the dedicated detector's (5, 6), each with a verdict."""
-    c, g = _Claims(grid, margins), grid.get
+def claims(grid: MetricGrid, margins: Margins = Margins()) -> TableData:  # noqa: B008 (frozen)
+    """The report's claims 1-4 and the dedicated detector's (5, 6), each with a verdict
+    and Holm's family-wise verdict."""
+    c = _Claims(grid)
     one, two = NETWORKS
     if one in grid.gans and two in grid.gans:
-        for suite, label in (
-            ("own_fake", "own fakes flagged"),
-            ("real_heldout", "unseen reals passed"),
-            ("real_test", "seen reals passed"),
-            ("overall", "overall accuracy"),
-        ):
-            m = SUITES[suite].headline
-            c.greater(1, f"{label}: {two} - {one}", g(two, suite, m), g(one, suite, m), True)
+        for q in (OWN_FAKES, UNSEEN_PASSED, SEEN_PASSED, ACCURACY):
+            c.greater(
+                1,
+                f"{q.label}: {two} - {one}",
+                q(grid, two),
+                q(grid, one),
+                _difference_bounds(q, q),
+                True,
+            )
         c.greater(
             1,
             f"other's fakes flagged: {two} - {one}",
-            g(two, "cross_fake", "generated_recall", one),
-            g(one, "cross_fake", "generated_recall", two),
+            OTHER_FAKES.named(one)(grid, two),
+            OTHER_FAKES.named(two)(grid, one),
+            _difference_bounds(OTHER_FAKES, OTHER_FAKES),
             True,
         )
     for arch in grid.gans:
         c.greater(
             2,
-            f"{arch}: fakes flagged - reals passed",
+            f"{arch}: {OWN_FAKES.label} - {REALS_PASSED.label}",
             OWN_FAKES(grid, arch),
-            g(arch, "overall", "real_recall"),
+            REALS_PASSED(grid, arch),
+            _difference_bounds(OWN_FAKES, REALS_PASSED),
         )
-    m = margins.seen_unseen
     for arch in grid.gans:
-        c.equivalent(
-            3,
-            f"{arch}: recall unseen - seen",
-            REAL_RECALL.unseen(grid, arch),
-            REAL_RECALL.seen(grid, arch),
-            m,
-        )
-        c.equivalent(
-            3,
-            f"{arch}: AUROC unseen - seen",
-            AUROC_OWN.unseen(grid, arch),
-            AUROC_OWN.seen(grid, arch),
-            m,
-        )
-        op = "operating_point"
-        c.equivalent(
-            3,
-            f"{arch}: false flags @5% unseen - seen",
-            g(arch, op, "op_heldout_false_flag"),
-            g(arch, op, "op_test_false_flag"),
-            m,
-        )
+        for m in (REAL_RECALL, AUROC_OWN, OP_RECALL):
+            c.equivalent(
+                3,
+                f"{arch}: {m.label} unseen - seen",
+                m.unseen(grid, arch),
+                m.seen(grid, arch),
+                _difference_bounds(m.unseen, m.seen),
+                margins.seen_unseen,
+            )
     for arch in grid.gans:
         for gen in grid.generators(arch):
-            c.not_worse(
-                4,
-                f"{arch} on {gen} fakes: flagged - own",
-                g(arch, "cross_fake", "generated_recall", gen),
-                OWN_FAKES(grid, arch),
-                margins.transfer,
-            )
-            c.not_worse(
-                4,
-                f"{arch} on {gen} fakes: AUROC - own",
-                metric("cross_fake", "auroc_test", gen)(grid, arch),
-                AUROC_OWN.seen(grid, arch),
-                margins.transfer,
-            )
-    for d, left_out, gan in detector.pairs(grid):
-        for label, values in detector.ON_UNSEEN_GENERATOR:
+            for other, own in (
+                (OTHER_FAKES.named(gen), OWN_FAKES),
+                (AUROC_OTHER.named(gen).seen, AUROC_OWN.seen),
+            ):
+                c.greater(
+                    4,
+                    f"{arch}: {other.label} - {own.label}",
+                    other(grid, arch),
+                    own(grid, arch),
+                    _difference_bounds(other, own),
+                    bound=-margins.transfer,
+                )
+    for d, left_out, gan in dedicated.pairs(grid):
+        for q in ON_UNSEEN_GENERATOR:
+            q = q.named(left_out)
             c.greater(
                 5,
-                f"{left_out} fakes, {label}: detector - {gan}",
-                values(grid, d, left_out),
-                values(grid, gan, left_out),
+                f"{q.label}: detector - {gan}",
+                q(grid, d),
+                q(grid, gan),
+                _difference_bounds(q, q),
                 True,
             )
-    for d, left_out, gan in detector.pairs(grid):
+    for d, left_out, gan in dedicated.pairs(grid):
         c.greater(
             6,
-            f"unseen reals passed: detector (no {left_out}) - {gan}",
-            REAL_RECALL.unseen(grid, d),
-            REAL_RECALL.unseen(grid, gan),
+            f"{UNSEEN_PASSED.label}: detector (no {left_out}) - {gan}",
+            UNSEEN_PASSED(grid, d),
+            UNSEEN_PASSED(grid, gan),
+            _difference_bounds(UNSEEN_PASSED, UNSEEN_PASSED),
             True,
         )
+    alpha = round(1 - grid.confidence, 6)
+    kept = holm(c.p, alpha)
+    rows = [[*r, r[4] if k else "inconclusive"] for r, k in zip(c.rows, kept, strict=True)]
     t = TableData(
         "claims",
         "Claims tested at scale",
-        ["claim", "test", "estimate", "P(X>Y)", "verdict"],
-        c.rows,
+        ["claim", "test", "estimate", "P(X>Y)", "verdict", "Holm"],
+        rows,
         interval=NEW_CLASS,
         keys=2,
     )
-    alpha = round(1 - grid.confidence, 6)
+    one_sided = round(alpha / 2, 6)
     t.caption = "\n".join(
         [
             "claims: " + "; ".join(f"{k}. {v}" for k, v in CLAIMS.items()),
             "paired difference and its CI (" + PLUS_MINUS + "); " + CAPTIONS[NEW_CLASS],
-            f"'> 0': {grid.confidence:.0%} CI above 0. 'in ±m' (equivalence, margin "
-            f"--margin-seen-unseen {margins.seen_unseen:g}): TOST, two one-sided tests at "
-            f"{alpha:g}, i.e. the {c.level_90:.0%} CI inside ±m. '> -m' (non-inferiority, "
-            f"--margin-transfer {margins.transfer:g}): the {c.level_90:.0%} CI above -m",
+            BOUNDED_CAPTION,
+            f"every test is one-sided at {one_sided:g}, read off the {grid.confidence:.0%} CI: "
+            "'> 0' the CI above 0; 'in ±m' (equivalence, TOST, margin --margin-seen-unseen "
+            f"{margins.seen_unseen:g}) the CI inside ±m; '> -m' (non-inferiority, "
+            f"--margin-transfer {margins.transfer:g}) the CI above -m",
+            "verdicts: supported / not supported (the CI wholly on the other side) / "
+            f"inconclusive. Holm: the verdicts Holm's step-down keeps over all {len(rows)} "
+            f"rows at family-wise {alpha:g} (row p = twice its smaller one-sided p); the "
+            "others read inconclusive",
             "P(X>Y): share of matched (seed, triple) trials where the first wins (ties "
-            "half), same kind of CI. Verdicts: supported / not supported (the CI wholly on "
-            "the other side) / inconclusive",
+            "half), same kind of CI, its effective size at most the number of classes",
         ]
     )
     return t

@@ -9,15 +9,18 @@ import io
 import json
 import math
 
-from analysis.render import Band, Percent, TableData, fmt, fmt_full
-from analysis.stats import Estimate
+from analysis.render import Percent, TableData, fmt, fmt_full
+from analysis.stats import Band, Estimate
 
 
 def _json_cell(cell):
     if isinstance(cell, Estimate):
         out = {"value": _num(cell.value), "low": _num(cell.low), "high": _num(cell.high)}
         if isinstance(cell, Band):
-            out["band"] = True  # value is the median; [low, high] the central band of trials
+            out["band"] = True  # value is the median; [low, high] a band of single trials
+            out["coverage"] = _num(cell.coverage)  # its exact chance of holding one new run
+        if cell.spread is not None:  # the range the quantity lives in (null: unbounded)
+            out["range"] = [_num(b) if math.isfinite(b) else None for b in cell.spread.bounds]
         return {**out, "n": cell.n}
     if isinstance(cell, float):
         return _num(cell)

@@ -4,57 +4,73 @@ Scores come as float arrays of shape (T, S) -- one row per held-out triple (a so
 3-tuple of class ids), one column per seed, NaN where a trial is missing -- or (M, T, S)
 for M metrics at once. The triples are not independent units: in the full design each
 of the 10 classes sits in 36 of the 120 triples, so resampling triples as if independent
-(`analysis.stats.Bootstrap`) ignores the class effects they share and under-covers. Every
-interval here is one of two named kinds:
+ignores the class effects they share and under-covers (21.6% of the population mean in
+the class-dominated simulation below). Every interval here is one of two named kinds,
+each a standard error with its degrees of freedom:
 
-    THESE_CLASSES -- the 10 classes (and so the 120 triples) fixed; the uncertainty is
-    training randomness only. The stratified bootstrap of rliable (Agarwal et al., 2021,
-    "Deep RL at the edge of the statistical precipice"): each resample redraws, within
-    every triple, its S_t present seeds with replacement; triples are kept. Each triple's
-    resampled deviations are scaled by sqrt(S_t / (S_t - 1)), undoing the (S_t - 1) / S_t
-    bias of the bootstrap's seed variance; with S seeds in every triple this is exactly the
-    percentile interval rescaled about the point estimate by sqrt(S / (S - 1)). A triple
-    with one seed carries no estimate of seed variance and contributes none; with one seed
-    in every triple there is no interval (NaN bounds), not a zero-width one.
+    THESE_CLASSES -- the 10 classes (and so the triples) fixed; the uncertainty is
+    training randomness only: seeds vary within each triple. For a statistic linear in
+    the trials (means, paired differences, P(X > Y) on matched cells) the variance is
+    sum_t s_t^2 sum_s w_ts^2, s_t^2 triple t's seed variance (denominator S_t - 1): the
+    variance of the stratified bootstrap of rliable (Agarwal et al., 2021), seeds redrawn
+    within every triple, widened by S_t / (S_t - 1), computed exactly instead of by
+    resampling. A triple with one present seed has no seed variance of its own; it takes
+    the pooled within-triple variance of the others (never zero). Degrees of freedom:
+    Welch-Satterthwaite over the triples' contributions (the pooled part with its
+    sum_t (S_t - 1)), and a t quantile: the small-sample correction. With one seed in
+    every triple there is no interval (NaN bounds). Other statistics (`statistic`, e.g.
+    the IQM) use the bootstrap itself, seeds redrawn within triples, its standard
+    deviation scaled by sqrt(n / (n - T)), t with n - T df; they need two seeds in every
+    triple, else no interval.
 
     NEW_CLASS -- the classes are a sample from a population of classes. The delete-a-group
     jackknife with classes as groups (Efron & Stein, 1981; Efron & Tibshirani, 1993, ch.
     11): for each class c the data hold, drop every triple containing c and recompute the
-    statistic; SE = sqrt((n - 1) / n * sum_c (theta_{-c} - mean theta_{-c})^2) and the
-    interval is theta_hat +- t_{n-1, (1 + conf) / 2} * SE, n the number of classes. A
-    bootstrap over classes must weight a triple by the product of its classes' weights
-    (Owen, 2007, "The pigeonhole bootstrap"); that product-weight bootstrap was measured
-    elsewhere to cover only 87.5% with class sd 0.10, so verdicts use the jackknife. For
-    triple or seed noise alone the jackknife SE is about twice the true one (each trial
-    falls in 3 of the 10 class groups; the jackknife assumes one; 99.8% coverage with no
-    class effect at all), so where class effects are small the interval is conservative.
+    statistic; SE = sqrt((n - 1) / n * sum_c (theta_{-c} - mean theta_{-c})^2), t with
+    n - 1 df, n the number of classes. A bootstrap over classes must weight a triple by
+    the product of its classes' weights (Owen, 2007, "The pigeonhole bootstrap"); that
+    product-weight bootstrap covered only 87.5% with class sd 0.10, so verdicts use the
+    jackknife. For triple or seed noise alone its SE is about twice the true one (each
+    trial falls in 3 of the 10 class groups), so where class effects are small the
+    interval is conservative.
 
-Means, paired differences and P(X > Y) on matched (seed, triple) cells are linear in the
-trials, so the bootstrap resamples them as one matrix product with a cached (B, T*S)
-count matrix, drawn from `numpy.random.default_rng(seed)` and shared by every statistic
-of a `Design` (common random numbers; designs with missing trials reuse the same uniform
-draws). 60 metrics x 120 triples x 20 seeds x 10,000 resamples take about 1.2 s on 2 idle
-cores (0.25 s once the count matrix is cached). Coverage of the nominal 95% intervals, by
-`tests/test_inference.py` (crossed design: value = mu + the triple's 3 class effects +
-triple noise + seed noise; 10 classes, 120 triples, 5 seeds; 4,000 sweeps, 2,000
-resamples; one missing trial per architecture):
+The interval from (estimate, SE, df) respects the quantity's range (`bounds`). Unbounded:
+estimate +- t_df SE. Bounded (rates, AUROC and AP in [0, 1], their differences in
+[-1, 1]), mapped affinely onto [0, 1]: the Korn-Graubard interval (Korn & Graubard, 1998,
+"Confidence intervals for proportions with small expected number of positive counts
+estimated from survey data"): a Clopper-Pearson interval at the effective sample size
+n* = p (1 - p) / SE^2, scaled by (z / t_df)^2 for the SE's degrees of freedom. Its
+bounds are Beta quantiles, inside the range by construction, and close to the t interval
+away from the ends. Where nothing varies and the estimate sits on a bound (every trial
+at 0, say), n* is the number of independent units: the classes (NEW_CLASS; at most the
+trials) or the trials (THESE_CLASSES). P(X > Y), a mean of win/tie/loss cells, always
+has n* capped there: its interval never collapses when all cells agree (8 of 8 wins over
+8 trials of 10 classes: [0.63, 1]), and for a new class it rests on the classes, not on
+the cells.
 
+Coverage of the nominal 95% intervals by simulation (`tests/test_inference.py`; the table
+below from `python -m tests.test_inference`): crossed design, value = mu + the triple's 3
+class effects + triple noise + seed noise; 10 classes.
+
+    full design (120 triples x 5 seeds; 4,000 sweeps; one missing trial per arch)
     scenario (class, triple, seed sd)   NEW_CLASS mean / diff   THESE_CLASSES mean / diff
-    class-dominated (0.10, 0.01, 0.03)  94.9% / 94.7%           94.2% / 94.5%
-    seed-dominated (0.005, 0.01, 0.03)  97.3% / 98.5%           95.0% / 95.1%
-    old triple bootstrap (analysis.stats), class-dominated: 21.6% of the population mean
+    class-dominated (0.10, 0.01, 0.03)  COVERAGE_FULL_CLASS
+    seed-dominated (0.005, 0.01, 0.03)  COVERAGE_FULL_SEED
 
-Per-class held out minus seen (`Design.class_gap`, class 0, partner effects sd 0.05 /
+COVERAGE_SMALL
+
+Per-class held out minus seen (`Intervals.class_gap`, class 0, partner effects sd 0.05 /
 0.005, triple 0.01, seed 0.03): NEW_CLASS (partner jackknife) 95.5% / 99.3%,
-THESE_CLASSES 95.3% / 95.3%.
+THESE_CLASSES 95.3% / 95.3% (before the bounded intervals; unchanged in kind).
 
-    design = Design(triples, n_seeds=5)
-    design.means(stack, kind=NEW_CLASS)                  # [Estimate] per metric
-    design.difference(x, y, kind=THESE_CLASSES, confidence=0.90)
+    intervals = Intervals(triples, n_seeds=5)
+    intervals.means(stack, kind=NEW_CLASS, bounds=UNIT)          # [Estimate] per metric
+    intervals.difference(x, y, kind=THESE_CLASSES, bounds=SIGNED, confidence=0.90)
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -62,18 +78,22 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as sps
 
-from analysis.stats import Estimate
+from analysis.stats import Band, Estimate, Spread
 
 THESE_CLASSES = "these classes"
 NEW_CLASS = "a new class"
 KINDS = (THESE_CLASSES, NEW_CLASS)
 CAPTIONS = {
-    THESE_CLASSES: "CI for these 10 classes: seeds resampled within each triple (stratified "
-    "bootstrap), widened by sqrt(S/(S-1)); covers the mean these classes would give with "
-    "new seeds",
+    THESE_CLASSES: "CI for these 10 classes: seed variance within each triple (a one-seed "
+    "triple takes the pooled one), t with Satterthwaite df; covers the mean these classes "
+    "would give with new seeds",
     NEW_CLASS: "CI for a new class: leave-one-class-out jackknife, t with n_classes - 1 df; "
     "covers the mean over a population of classes the 10 were drawn from",
 }
+BOUNDED_CAPTION = (
+    "rates, AUROC, AP (and differences) keep their CI inside [0, 1] ([-1, 1]): Korn-Graubard "
+    "(Clopper-Pearson at the effective sample size of the SE)"
+)
 CLASS_GAP_CAPTION = (
     "held out minus seen, per class c: mean over trials whose triple contains c minus mean "
     "over trials whose triple does not; CI: jackknife over c's partner classes (drop partner "
@@ -81,7 +101,16 @@ CLASS_GAP_CAPTION = (
     "other classes drawn from their population and new seeds"
 )
 _CHUNK = 1000  # resamples drawn per block; fixed so that draws do not depend on memory
-_CACHE = 8  # count matrices kept per design, one per pattern of missing trials
+
+Bounds = tuple[float, float]
+UNBOUNDED: Bounds = (-math.inf, math.inf)
+UNIT: Bounds = (0.0, 1.0)
+SIGNED: Bounds = (-1.0, 1.0)
+
+
+def difference_bounds(x: Bounds, y: Bounds) -> Bounds:
+    """The range of x - y for x in `x` and y in `y`."""
+    return (x[0] - y[1], x[1] - y[0])
 
 
 @dataclass(frozen=True)
@@ -122,18 +151,165 @@ def paired_improvement(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(x) | np.isnan(y), np.nan, cell)
 
 
+# --- from (estimate, SE, df) to an interval inside the range ------------------------------
+def _bounds(bounds, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """(M,) lower and upper ends from one range or a sequence of M ranges."""
+    arr = np.asarray(bounds, dtype=np.float64).reshape(-1, 2)
+    if len(arr) not in (1, m):
+        raise ValueError(f"{len(arr)} ranges for {m} estimates")
+    arr = np.broadcast_to(arr, (m, 2))
+    if (arr[:, 0] >= arr[:, 1]).any():
+        raise ValueError(f"a range must have low < high, got {arr.tolist()}")
+    return arr[:, 0], arr[:, 1]
+
+
+def _sizes(value, se, lo, hi, units, binary):
+    """Effective sample sizes (M,) of bounded estimates from their SE (inf where they do
+    not vary), and their caps (M,): the units where the cells are win/tie/loss or where
+    every value sits at an end of the range, else inf."""
+    finite = np.isfinite(lo) & np.isfinite(hi)
+    width = np.where(finite, hi - lo, 1.0)
+    p = np.clip((value - np.where(finite, lo, 0.0)) / width, 0.0, 1.0)
+    var = (se / width) ** 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        size = np.where(var > 0, p * (1 - p) / var, np.inf)
+    at_end = (var == 0) & ((p <= 0) | (p >= 1))  # all at an end: the SE says nothing
+    cap = np.where(at_end | binary, units, np.inf)
+    return np.where(finite, size, np.inf), np.where(finite, cap, np.inf)
+
+
+def _scaled(size, cap, df, confidence):
+    """The size Clopper-Pearson uses: the SE's size with Korn and Graubard's df adjustment,
+    n* (z / t_df)^2 at the interval's level, at most the cap (a binomial of that many
+    units, its variance known, needs no adjustment)."""
+    q = (1 + confidence) / 2
+    with np.errstate(invalid="ignore"):
+        ratio = (sps.norm.ppf(q) / sps.t.ppf(q, np.maximum(df, 1e-9))) ** 2
+        return np.minimum(size * ratio, cap)
+
+
+def interval(value, spread: Spread, confidence: float) -> tuple[float, float]:
+    """The two-sided `confidence` interval of an estimate with `spread`."""
+    low, high = _intervals(
+        np.array([value], float),
+        np.array([spread.se], float),
+        np.array([spread.df], float),
+        np.array([spread.bounds[0]]),
+        np.array([spread.bounds[1]]),
+        np.array([spread.size], float),
+        np.array([spread.cap], float),
+        confidence,
+    )
+    return float(low[0]), float(high[0])
+
+
+def _intervals(value, se, df, lo, hi, size, cap, confidence):
+    """Vectorised `interval`: (M,) arrays in, (low, high) out; NaN where se or df is."""
+    alpha = (1 - confidence) / 2
+    bad = np.isnan(se) | np.isnan(df) | (df <= 0) | np.isnan(value)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        t = sps.t.ppf(1 - alpha, np.where(bad, 1.0, df))
+        low, high = value - t * se, value + t * se  # unbounded
+        finite = np.isfinite(lo) & np.isfinite(hi)
+        width = np.where(finite, hi - lo, 1.0)
+        p = np.clip((value - np.where(finite, lo, 0.0)) / width, 0.0, 1.0)
+        n = _scaled(size, cap, df, confidence)
+        x = p * n
+        point = ~np.isfinite(n)
+        n_, x_ = np.where(point, 1.0, n), np.where(point, 0.5, x)
+        b_low = np.where(x_ > 0, sps.beta.ppf(alpha, np.maximum(x_, 1e-300), n_ - x_ + 1), 0.0)
+        b_high = np.where(
+            x_ < n_, sps.beta.ppf(1 - alpha, x_ + 1, np.maximum(n_ - x_, 1e-300)), 1.0
+        )
+        # past a million the Beta quantiles lose precision; Wilson's score interval is
+        # Clopper-Pearson's limit there, and inside [0, 1] as well
+        z = sps.norm.ppf(1 - alpha)
+        big = np.isfinite(n) & (n > 1e6)
+        nb = np.where(big, n, 1.0)
+        centre = (p + z**2 / (2 * nb)) / (1 + z**2 / nb)
+        half = z * np.sqrt(p * (1 - p) / nb + z**2 / (4 * nb**2)) / (1 + z**2 / nb)
+        b_low = np.where(big, np.maximum(centre - half, 0.0), b_low)
+        b_high = np.where(big, np.minimum(centre + half, 1.0), b_high)
+        b_low, b_high = np.where(point, p, b_low), np.where(point, p, b_high)
+        low = np.where(finite, lo + width * b_low, low)
+        high = np.where(finite, lo + width * b_high, high)
+    return np.where(bad, np.nan, low), np.where(bad, np.nan, high)
+
+
+def p_value(estimate: Estimate, bound: float, side: str, confidence: float = 0.95) -> float:
+    """One-sided p-value of the estimate lying above `bound` (side "above": the null is
+    value <= bound) or below it ("below"), consistent with `interval`: p < (1 -
+    confidence) / 2 exactly when the `confidence` interval excludes `bound` on that side.
+    NaN without a spread (no interval)."""
+    s = estimate.spread
+    if side not in ("above", "below"):
+        raise ValueError(f"side must be 'above' or 'below', got {side!r}")
+    if s is None or np.isnan(s.se) or np.isnan(estimate.value) or not s.df > 0:
+        return np.nan
+    lo, hi = s.bounds
+    above = side == "above"
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        if s.se == 0:
+            return float(estimate.value <= bound if above else estimate.value >= bound)
+        stat = (estimate.value - bound) / s.se
+        return float(sps.t.sf(stat, s.df) if above else sps.t.cdf(stat, s.df))
+    width = hi - lo
+    p = min(max((estimate.value - lo) / width, 0.0), 1.0)
+    b = (bound - lo) / width
+    n = float(_scaled(np.array(s.size), np.array(s.cap), np.array(s.df), confidence))
+    if not np.isfinite(n):
+        return float(p <= b if above else p >= b)
+    if n > 1e6:  # Wilson's score test, as in `_intervals`
+        sd = math.sqrt(max(b * (1 - b), 0.0) / n)
+        if sd == 0:
+            return float(p <= b if above else p >= b)
+        return float(sps.norm.sf((p - b) / sd) if above else sps.norm.cdf((p - b) / sd))
+    x = p * n
+    if above:
+        return 1.0 if x <= 0 else float(sps.beta.cdf(b, x, n - x + 1))
+    return 1.0 if x >= n else float(sps.beta.sf(b, x + 1, n - x))
+
+
+def _estimates(value, se, df, n, bounds, units, confidence, binary=False) -> list[Estimate]:
+    """Estimates (M,) with their spreads and intervals; NaN where there is no trial."""
+    m = len(value)
+    lo, hi = _bounds(bounds, m)
+    units = np.broadcast_to(np.asarray(units, np.float64), (m,))
+    size, cap = _sizes(value, se, lo, hi, units, binary)
+    low, high = _intervals(value, se, df, lo, hi, size, cap, confidence)
+    out = []
+    for i in range(m):
+        if n[i] == 0:
+            out.append(Estimate(np.nan, np.nan, np.nan, 0))
+            continue
+        spread = (
+            None
+            if np.isnan(low[i])
+            else Spread(
+                float(se[i]),
+                float(df[i]),
+                (float(lo[i]), float(hi[i])),
+                float(size[i]),
+                float(cap[i]),
+            )
+        )
+        out.append(Estimate(float(value[i]), float(low[i]), float(high[i]), int(n[i]), spread))
+    return out
+
+
 # --- the class jackknife (NEW_CLASS) -----------------------------------------------------
-def _jackknife(value, loo, present, confidence):
-    """Interval bounds (M,) from leave-one-group-out statistics `loo` (G, M); `present`
-    (G, M) marks the groups the data hold. NaN bounds when fewer than 2 groups or when a
-    leave-out is undefined (nothing left)."""
+def _jackknife(loo, present):
+    """SE and df (M,) from leave-one-group-out statistics `loo` (G, M); `present` (G, M)
+    marks the groups the data hold. NaN when fewer than 2 groups or when a leave-out is
+    undefined (nothing left)."""
     n = present.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         centre = np.where(present, loo, 0.0).sum(axis=0) / n
         ss = np.where(present, (loo - centre) ** 2, 0.0).sum(axis=0)
-        half = sps.t.ppf((1 + confidence) / 2, np.maximum(n - 1, 1)) * np.sqrt((n - 1) / n * ss)
-    half = np.where((n < 2) | (present & np.isnan(loo)).any(axis=0), np.nan, half)
-    return value - half, value + half
+        se = np.sqrt((n - 1) / n * ss)
+    bad = (n < 2) | (present & np.isnan(loo)).any(axis=0)
+    return np.where(bad, np.nan, se), (n - 1).astype(np.float64), n
 
 
 def _sums(stack: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -152,14 +328,21 @@ def _group_means(sums, counts, groups):
 
 
 def jackknife_means(
-    stack: np.ndarray, triples: Sequence, confidence: float = 0.95
+    stack: np.ndarray,
+    triples: Sequence,
+    confidence: float = 0.95,
+    bounds: Bounds | Sequence[Bounds] = UNBOUNDED,
+    binary: bool = False,
 ) -> list[Estimate]:
     """NEW_CLASS mean over trials of each metric, by the leave-one-class-out jackknife.
 
     Args:
         stack: (M, T, S) scores, NaN where missing.
         triples: the T triples, rows of `stack`.
-        confidence: two-sided level of the t interval.
+        confidence: two-sided level.
+        bounds: the range of the values, one for all or one per metric.
+        binary: the cells are win/tie/loss (P(X > Y)): the effective sample size is
+            capped at the independent units.
 
     Returns:
         M Estimates; n counts trials.
@@ -169,12 +352,17 @@ def jackknife_means(
         raise ValueError(f"stack of shape {stack.shape} for {len(tri)} triples")
     sums, counts = _sums(stack)
     value, loo, present = _group_means(sums, counts, incidence(tri)[1])
-    low, high = _jackknife(value, loo, present, confidence)
-    return _estimates(value, low, high, counts.sum(axis=1))
+    se, df, groups = _jackknife(loo, present)
+    trials = counts.sum(axis=1)
+    return _estimates(value, se, df, trials, bounds, np.minimum(groups, trials), confidence, binary)
 
 
 def jackknife_statistic(
-    fn: Callable, scores: np.ndarray, triples: Sequence, confidence: float = 0.95
+    fn: Callable,
+    scores: np.ndarray,
+    triples: Sequence,
+    confidence: float = 0.95,
+    bounds: Bounds = UNBOUNDED,
 ) -> Estimate:
     """NEW_CLASS interval for any statistic `fn`: (T', S) -> scalar of a (T, S) grid."""
     tri = as_triples(triples)
@@ -188,28 +376,52 @@ def jackknife_statistic(
         loo = np.array(
             [fn(scores[~g]) if p else np.nan for g, p in zip(groups, present, strict=True)]
         )
-    low, high = _jackknife(np.array([value]), loo[:, None], present[:, None], confidence)
-    return Estimate(value, float(low[0]), float(high[0]), int((~np.isnan(scores)).sum()))
+    se, df, n = _jackknife(loo[:, None], present[:, None])
+    trials = int((~np.isnan(scores)).sum())
+    return _estimates(np.array([value]), se, df, [trials], bounds, min(n[0], trials), confidence)[0]
 
 
-def _estimates(value, low, high, n) -> list[Estimate]:
-    return [
-        Estimate(float(v), float(lo), float(hi), int(k))
-        if k > 0
-        else Estimate(np.nan, np.nan, np.nan, 0)
-        for v, lo, hi, k in zip(value, low, high, n, strict=True)
-    ]
+# --- seed variance within triples (THESE_CLASSES) ----------------------------------------
+def seed_variance(values: np.ndarray, weights) -> tuple[np.ndarray, ...]:
+    """THESE_CLASSES value, SE and df of linear statistics sum_ts weights * values.
+
+    Args:
+        values: (M, T, S), NaN where missing.
+        weights: (M, T, S) or broadcastable; ignored where `values` is NaN.
+
+    Returns:
+        value, se, df, trials: four (M,). se is NaN when no triple has two seeds.
+    """
+    mask = ~np.isnan(values)
+    w = np.where(mask, weights, 0.0)
+    x = np.where(mask, values, 0.0)
+    value = (w * x).sum(axis=(1, 2))
+    seeds = mask.sum(axis=2)  # (M, T)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        centre = x.sum(axis=2) / np.maximum(seeds, 1)
+        ss = np.where(mask, (values - centre[:, :, None]) ** 2, 0.0).sum(axis=2)
+        multi, single = seeds >= 2, seeds == 1
+        pooled_df = np.where(multi, seeds - 1, 0).sum(axis=1).astype(np.float64)
+        pooled = np.where(multi, ss, 0.0).sum(axis=1) / pooled_df
+        w2 = (w**2).sum(axis=2)  # (M, T)
+        own = np.where(multi, w2 * ss / np.maximum(seeds - 1, 1), 0.0)  # (M, T)
+        borrowed = np.where(single, w2, 0.0).sum(axis=1) * pooled  # one-seed triples
+        var = own.sum(axis=1) + borrowed
+        spread = (own**2 / np.maximum(seeds - 1, 1)).sum(axis=1) + borrowed**2 / pooled_df
+        df = np.where(spread > 0, var**2 / spread, pooled_df)
+    se = np.where(pooled_df > 0, np.sqrt(var), np.nan)
+    return value, se, df, mask.sum(axis=(1, 2))
 
 
-# --- the design and its seed bootstrap (THESE_CLASSES) ----------------------------------
-class Design:
-    """The triples and seeds of a sweep, with the resamples every statistic of it shares.
+# --- the design and its intervals --------------------------------------------------------
+class Intervals:
+    """Intervals of both kinds on one design: the triples and seeds of a sweep.
 
     Args:
         triples: the T held-out triples (tuples of class ids or strings like "0-6-9"),
             in the row order of every score array.
         n_seeds: S, the columns of every score array.
-        resamples: B, bootstrap resamples for THESE_CLASSES intervals.
+        resamples: B, bootstrap resamples for THESE_CLASSES intervals of `statistic`.
         seed: seeds `numpy.random.default_rng`; the intervals are deterministic given it.
         confidence: default two-sided level; every method takes `confidence` to override.
     """
@@ -226,12 +438,10 @@ class Design:
         self.classes, self.incidence = incidence(self.triples)
         self.T, self.S, self.B = len(self.triples), int(n_seeds), int(resamples)
         self.seed, self.confidence = seed, confidence
-        self._counts: dict[bytes, np.ndarray] = {}
 
-    # --- resamples ---
-    def _draws(self, mask: np.ndarray) -> Iterator[tuple[slice, np.ndarray, np.ndarray]]:
-        """Blocks of resamples: (rows, seed index (b, T, S), valid (b, T, S)). Draw j < S_t
-        of triple t is one of its S_t present seeds; the uniforms do not depend on `mask`."""
+    def _draws(self, mask: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Blocks of resamples: (seed index (b, T, S), valid (b, T, S)). Draw j < S_t of
+        triple t is one of its S_t present seeds."""
         n_present = mask.sum(axis=1)  # (T,)
         first = np.argsort(~mask, axis=1, kind="stable")  # present seeds first, in order
         top = np.maximum(n_present - 1, 0)[None, :, None]
@@ -242,61 +452,7 @@ class Design:
             u = rng.random((b, self.T, self.S))
             rank = np.minimum((u * n_present[None, :, None]).astype(np.int64), top)
             seed_index = first[np.arange(self.T)[None, :, None], rank]
-            yield slice(b0, b0 + b), seed_index, np.broadcast_to(valid, (b, self.T, self.S))
-
-    def counts(self, mask: np.ndarray | None = None) -> np.ndarray:
-        """(B, T*S) how often each resample drew each trial, for the trials `mask` (T, S)
-        marks present (default: all). Row sums per triple are its S_t. Cached per mask."""
-        mask = np.ones((self.T, self.S), bool) if mask is None else mask
-        key = mask.tobytes()
-        if key not in self._counts:
-            size = self.T * self.S
-            out = np.zeros((self.B, size), np.uint8 if self.S < 256 else np.uint16)
-            cell = np.arange(self.T)[None, :, None] * self.S
-            for rows, seed_index, valid in self._draws(mask):
-                b = rows.stop - rows.start
-                flat = (np.arange(b)[:, None, None] * size + cell + seed_index)[valid]
-                out[rows] = np.bincount(flat, minlength=b * size).reshape(b, size)
-            if len(self._counts) >= _CACHE:
-                self._counts.pop(next(iter(self._counts)))
-            self._counts[key] = out
-        return self._counts[key]
-
-    def _linear(self, values: np.ndarray, weights: np.ndarray, confidence: float):
-        """THESE_CLASSES interval of linear statistics sum_ts weights * values.
-
-        Args:
-            values: (M, T, S), NaN where missing.
-            weights: (M, T, S) or broadcastable; ignored where `values` is NaN.
-
-        Returns:
-            value, low, high: three (M,).
-        """
-        mask = ~np.isnan(values)
-        term = np.where(mask, values * np.where(mask, weights, 0.0), 0.0)
-        value = term.sum(axis=(1, 2))
-        low, high = np.full(len(values), np.nan), np.full(len(values), np.nan)
-        alpha = (1 - confidence) / 2
-        keys = [m.tobytes() for m in mask]
-        for key in dict.fromkeys(keys):
-            idx = np.array([i for i, k in enumerate(keys) if k == key])
-            m, n_present = mask[idx[0]], mask[idx[0]].sum(axis=1)
-            scale = np.sqrt(n_present / np.maximum(n_present - 1, 1))
-            centred = (
-                term[idx] - term[idx].sum(axis=2, keepdims=True) / np.maximum(n_present, 1)[:, None]
-            )
-            centred = np.where(m, centred * scale[:, None], 0.0).reshape(len(idx), -1).T
-            counts = self.counts(m)
-            dev = np.concatenate(
-                [
-                    counts[b : b + _CHUNK].astype(np.float64) @ centred
-                    for b in range(0, self.B, _CHUNK)
-                ]
-            )  # (B, len(idx)): resampled statistic minus its point value
-            q = np.quantile(dev, [alpha, 1 - alpha], axis=0)
-            if (n_present > 1).any():  # else no triple estimates seed variance: no interval
-                low[idx], high[idx] = value[idx] + q[0], value[idx] + q[1]
-        return value, low, high
+            yield seed_index, np.broadcast_to(valid, (b, self.T, self.S))
 
     def _check(self, stack: np.ndarray) -> np.ndarray:
         stack = np.asarray(stack, dtype=np.float64)
@@ -304,9 +460,19 @@ class Design:
             raise ValueError(f"scores of shape {stack.shape[1:]} on a ({self.T}, {self.S}) design")
         return stack
 
+    def _linear(self, values, weights, level, bounds, binary=False) -> list[Estimate]:
+        value, se, df, n = seed_variance(values, weights)
+        return _estimates(value, se, df, n, bounds, n, level, binary)
+
     # --- statistics ---
     def means(
-        self, stack: np.ndarray, *, kind: str, confidence: float | None = None
+        self,
+        stack: np.ndarray,
+        *,
+        kind: str,
+        confidence: float | None = None,
+        bounds: Bounds | Sequence[Bounds] = UNBOUNDED,
+        binary: bool = False,
     ) -> list[Estimate]:
         """Mean over trials of each of M metrics, with an interval of the given kind.
 
@@ -314,80 +480,103 @@ class Design:
             stack: (M, T, S) scores, NaN where missing.
             kind: THESE_CLASSES or NEW_CLASS.
             confidence: two-sided level; default the design's.
+            bounds: the values' range, one for all metrics or one per metric; the
+                interval stays inside it.
+            binary: cells are win/tie/loss (see `probability_of_improvement`).
 
         Returns:
             M Estimates; n counts trials.
         """
         stack, level = self._check(stack), _level(confidence, self.confidence)
         if _kind(kind) == NEW_CLASS:
-            return jackknife_means(stack, self.triples, level)
+            return jackknife_means(stack, self.triples, level, bounds, binary)
         n = (~np.isnan(stack)).sum(axis=(1, 2))
-        return _estimates(*self._linear(stack, 1.0 / np.maximum(n, 1)[:, None, None], level), n)
+        return self._linear(stack, 1.0 / np.maximum(n, 1)[:, None, None], level, bounds, binary)
 
-    def mean(self, scores: np.ndarray, *, kind: str, confidence: float | None = None) -> Estimate:
+    def mean(
+        self, scores: np.ndarray, *, kind: str, confidence=None, bounds: Bounds = UNBOUNDED
+    ) -> Estimate:
         """Mean over trials of (T, S) `scores` with its interval."""
-        return self.means(np.asarray(scores)[None], kind=kind, confidence=confidence)[0]
+        return self.means(
+            np.asarray(scores)[None], kind=kind, confidence=confidence, bounds=bounds
+        )[0]
 
-    def difference(self, x, y, *, kind: str, confidence: float | None = None) -> Estimate:
-        """Paired mean difference x - y over the trials present in both. `x, y`: (T, S)."""
+    def difference(
+        self, x, y, *, kind: str, confidence=None, bounds: Bounds = UNBOUNDED
+    ) -> Estimate:
+        """Paired mean difference x - y over the trials present in both. `x, y`: (T, S);
+        `bounds`: the range of x - y (`difference_bounds`)."""
         if np.shape(x) != np.shape(y):
             raise ValueError(f"x {np.shape(x)} and y {np.shape(y)} differ in shape")
-        return self.mean(np.asarray(x) - np.asarray(y), kind=kind, confidence=confidence)
+        return self.mean(
+            np.asarray(x) - np.asarray(y), kind=kind, confidence=confidence, bounds=bounds
+        )
 
     def probability_of_improvement(self, x, y, *, kind: str, confidence=None) -> Estimate:
         """P(X > Y) paired on (seed, triple): the mean over cells present in both of
         [x > y] + 0.5 [x == y] (unlike rliable's all-pairs version, which compares every
-        seed pair within a triple). Matched cells are resampled together. `x, y`: (T, S)."""
-        e = self.mean(
-            paired_improvement(np.asarray(x), np.asarray(y)), kind=kind, confidence=confidence
-        )
-        return Estimate(e.value, max(e.low, 0.0), min(e.high, 1.0), e.n) if e.n else e
+        seed pair within a triple). In [0, 1]; its effective sample size is capped at the
+        independent units (the classes for NEW_CLASS, at most the cells; the cells for
+        THESE_CLASSES), so it never collapses when every cell agrees. `x, y`: (T, S)."""
+        cells = paired_improvement(np.asarray(x, float), np.asarray(y, float))
+        return self.means(cells[None], kind=kind, confidence=confidence, bounds=UNIT, binary=True)[
+            0
+        ]
 
-    def statistic(self, fn: Callable, scores, *, kind: str, confidence=None) -> Estimate:
+    def statistic(
+        self, fn: Callable, scores, *, kind: str, confidence=None, bounds: Bounds = UNBOUNDED
+    ) -> Estimate:
         """Any statistic of a (T, S) grid, e.g. `analysis.stats.iqm`.
 
         For THESE_CLASSES `fn` must map (b, T, S) -> (b,) and treat seeds as exchangeable:
         a resampled triple holds its S_t draws in its first S_t columns, NaN after. The
-        percentile interval is rescaled about the point value by sqrt(n / (n - T')), n the
-        trials in the T' triples with two or more seeds (= sqrt(S / (S - 1)) when all have
-        S). The resamples are materialised in blocks of (1000, T, S). For NEW_CLASS `fn`
-        maps (T', S) -> scalar on the triples left after dropping a class.
+        SE is the resamples' standard deviation scaled by sqrt(n / (n - T)) (= sqrt(S /
+        (S - 1)) when all have S), t with n - T df; every triple with a trial needs two or
+        more (else no interval). The resamples are materialised in blocks of (1000, T, S).
+        For NEW_CLASS `fn` maps (T', S) -> scalar on the triples left after dropping a
+        class.
         """
         scores = self._check(np.asarray(scores)[None])[0]
         level = _level(confidence, self.confidence)
         if _kind(kind) == NEW_CLASS:
-            return jackknife_statistic(fn, scores, self.triples, level)
+            return jackknife_statistic(fn, scores, self.triples, level, bounds)
         mask = ~np.isnan(scores)
-        if not mask.any():
+        n_present = mask.sum(axis=1)
+        trials = int(mask.sum())
+        if not trials:
             return Estimate(np.nan, np.nan, np.nan, 0)
         with np.errstate(all="ignore"):
             value = float(fn(scores))
+        triples = int((n_present > 0).sum())
+        if (n_present == 1).any():  # a one-seed triple: its seed variance is unknown
+            return Estimate(value, np.nan, np.nan, trials)
+        with np.errstate(all="ignore"):
             boot = np.concatenate(
                 [
-                    fn(
-                        np.where(
-                            valid, scores[np.arange(self.T)[None, :, None], seed_index], np.nan
-                        )
-                    )
-                    for _, seed_index, valid in self._draws(mask)
+                    fn(np.where(valid, scores[np.arange(self.T)[None, :, None], index], np.nan))
+                    for index, valid in self._draws(mask)
                 ]
             )
-        n_present = mask.sum(axis=1)
-        if not (n_present > 1).any():  # no triple estimates seed variance: no interval
-            return Estimate(value, np.nan, np.nan, int(mask.sum()))
-        trials = n_present[n_present > 1].sum()
-        scale = np.sqrt(trials / max(trials - (n_present > 1).sum(), 1))
-        alpha = (1 - level) / 2
-        low, high = value + scale * (np.nanquantile(boot, [alpha, 1 - alpha]) - value)
-        return Estimate(value, float(low), float(high), int(mask.sum()))
+        se = np.nanstd(boot, ddof=1) * np.sqrt(trials / (trials - triples))
+        return _estimates(
+            np.array([value]),
+            np.array([se]),
+            np.array([float(trials - triples)]),
+            [trials],
+            bounds,
+            trials,
+            level,
+        )[0]
 
-    def class_gaps(self, held, seen, c: int, *, kind: str, confidence=None) -> list[ClassGap]:
+    def class_gaps(
+        self, held, seen, c: int, *, kind: str, confidence=None, bounds: Bounds = UNBOUNDED
+    ) -> list[ClassGap]:
         """Class c's rate when held out, when seen, and held out minus seen, per metric.
 
         NEW_CLASS: the partner jackknife -- for each other class p, drop every triple
         holding p from both sides and recompute; t interval with n_partners - 1 df. It
         covers the gap c would show with partner classes drawn anew from their population
-        (and new seeds); see CLASS_GAP_CAPTION. THESE_CLASSES: seeds resampled within
+        (and new seeds); see CLASS_GAP_CAPTION. THESE_CLASSES: seed variance within
         triples; covers the gap with these partners, given new seeds. Either way the two
         sides also differ in how many other classes are held out (2 vs 3); the gap
         includes that.
@@ -398,6 +587,7 @@ class Design:
             c: the class id.
             kind: THESE_CLASSES or NEW_CLASS.
             confidence: two-sided level; default the design's.
+            bounds: the range of a rate; the difference's follows.
         """
         held, seen, level = (
             self._check(held),
@@ -409,6 +599,7 @@ class Design:
         has_c = (self.triples == c).any(axis=1)[None, :, None]
         held, seen = np.where(has_c, held, np.nan), np.where(has_c, np.nan, seen)
         n_held, n_seen = (~np.isnan(held)).sum(axis=(1, 2)), (~np.isnan(seen)).sum(axis=(1, 2))
+        ranges = [bounds, bounds, difference_bounds(bounds, bounds)]
         if _kind(kind) == NEW_CLASS:
             partners = self.incidence[self.classes != c]
             (sh, ch), (ss, cs) = _sums(held), _sums(seen)
@@ -419,17 +610,18 @@ class Design:
                 (vs, ls, ps, n_seen),
                 (vh - vs, lh - ls, ph | ps, n_held + n_seen),
             ]
-            parts = [_estimates(v, *_jackknife(v, lo, p, level), n) for v, lo, p, n in rows]
+            parts = []
+            for (v, lo, p, n), r in zip(rows, ranges, strict=True):
+                se, df, groups = _jackknife(lo, p)
+                parts.append(_estimates(v, se, df, n, r, np.minimum(groups, n), level))
         else:
             both = np.where(has_c, held, seen)
             w_held = 1.0 / np.maximum(n_held, 1)[:, None, None]
             w_seen = 1.0 / np.maximum(n_seen, 1)[:, None, None]
             parts = [
-                _estimates(*self._linear(held, w_held, level), n_held),
-                _estimates(*self._linear(seen, w_seen, level), n_seen),
-                _estimates(
-                    *self._linear(both, np.where(has_c, w_held, -w_seen), level), n_held + n_seen
-                ),
+                self._linear(held, w_held, level, ranges[0]),
+                self._linear(seen, w_seen, level, ranges[1]),
+                self._linear(both, np.where(has_c, w_held, -w_seen), level, ranges[2]),
             ]
         gaps = [ClassGap(*p) for p in zip(*parts, strict=True)]
         return [
@@ -439,10 +631,17 @@ class Design:
             for g in gaps
         ]
 
-    def class_gap(self, held, seen, c: int, *, kind: str, confidence=None) -> ClassGap:
+    def class_gap(
+        self, held, seen, c: int, *, kind: str, confidence=None, bounds: Bounds = UNBOUNDED
+    ) -> ClassGap:
         """`class_gaps` for one metric: `held, seen` (T, S)."""
         return self.class_gaps(
-            np.asarray(held)[None], np.asarray(seen)[None], c, kind=kind, confidence=confidence
+            np.asarray(held)[None],
+            np.asarray(seen)[None],
+            c,
+            kind=kind,
+            confidence=confidence,
+            bounds=bounds,
         )[0]
 
 
@@ -456,22 +655,31 @@ def _kind(kind: str) -> str:
     return kind
 
 
-# --- single trials and verdicts --------------------------------------------------------
-def prediction_interval(values: np.ndarray, conf: float = 0.95) -> Estimate:
-    """Where one new trial falls: the central `conf` share of single-trial values.
+# --- single trials ----------------------------------------------------------------------
+def single_trial_band(values: np.ndarray, confidence: float = 0.95) -> Band:
+    """Where one new trial falls: an order-statistic band of the single trials.
+
+    With n trials sorted, [x_(j), x_(n+1-j)] holds one new exchangeable trial with
+    chance exactly (n + 1 - 2j) / (n + 1) (for continuous values; at least that with
+    ties). j is the largest with that chance >= `confidence`; with fewer trials than
+    2 / (1 - confidence) - 1 (39 for 95%) no band reaches it, and the band is [min, max]
+    with the smaller chance it has: `coverage` says which.
 
     Args:
         values: scores of any shape, e.g. (T, S); NaN ignored.
 
     Returns:
-        Estimate(median, (1 - conf) / 2 and (1 + conf) / 2 percentiles, trials).
+        Band(median, low, high, trials, coverage).
     """
-    v = np.asarray(values, dtype=np.float64)
+    v = np.sort(np.asarray(values, dtype=np.float64).ravel())
     v = v[~np.isnan(v)]
-    if v.size == 0:
-        return Estimate(np.nan, np.nan, np.nan, 0)
-    low, mid, high = np.quantile(v, [(1 - conf) / 2, 0.5, (1 + conf) / 2])
-    return Estimate(float(mid), float(low), float(high), int(v.size))
+    n = v.size
+    if n == 0:
+        return Band(np.nan, np.nan, np.nan, 0, coverage=np.nan)
+    j = max(int(math.floor((n + 1) * (1 - confidence) / 2 + 1e-9)), 1)
+    return Band(
+        float(np.median(v)), float(v[j - 1]), float(v[n - j]), n, coverage=(n + 1 - 2 * j) / (n + 1)
+    )
 
 
 def percentile_of(value: float, values: np.ndarray) -> float:
@@ -484,20 +692,14 @@ def percentile_of(value: float, values: np.ndarray) -> float:
     return float(100 * ((v < value).sum() + 0.5 * (v == value).sum()) / v.size)
 
 
-def tost(estimate_90: Estimate, margin: float) -> str:
-    """Equivalence by two one-sided tests at level 0.05 each.
-
-    Args:
-        estimate_90: a difference with its 90% interval (confidence=0.90).
-        margin: the equivalence margin, > 0.
-
-    Returns:
-        "equivalent" when the interval lies inside (-margin, margin); "not equivalent"
-        when it lies wholly outside it; else (or NaN) "inconclusive".
-    """
+# --- verdicts -----------------------------------------------------------------------------
+def tost(estimate: Estimate, margin: float) -> str:
+    """Equivalence: "equivalent" when the interval lies inside (-margin, margin) (two
+    one-sided tests, each at (1 - confidence) / 2 of the interval); "not equivalent" when
+    it lies wholly outside; else (or NaN) "inconclusive"."""
     if margin <= 0:
         raise ValueError(f"margin must be positive, got {margin}")
-    low, high = estimate_90.low, estimate_90.high
+    low, high = estimate.low, estimate.high
     if np.isnan(low) or np.isnan(high):
         return "inconclusive"
     if -margin < low and high < margin:
@@ -505,13 +707,24 @@ def tost(estimate_90: Estimate, margin: float) -> str:
     return "not equivalent" if low >= margin or high <= -margin else "inconclusive"
 
 
-def greater_than(estimate_95: Estimate, bound: float = 0.0) -> str:
-    """A "greater than `bound`" claim from a 95% interval (confidence=0.95): "greater" when
-    the interval lies above `bound`, "not greater" when it lies wholly at or below it,
-    else (or NaN) "inconclusive"."""
-    low, high = estimate_95.low, estimate_95.high
+def greater_than(estimate: Estimate, bound: float = 0.0) -> str:
+    """A "greater than `bound`" claim: "greater" when the interval lies above `bound`,
+    "not greater" when it lies wholly at or below it, else (or NaN) "inconclusive"."""
+    low, high = estimate.low, estimate.high
     if np.isnan(low) or np.isnan(high):
         return "inconclusive"
     if low > bound:
         return "greater"
     return "not greater" if high <= bound else "inconclusive"
+
+
+def holm(p_values: Sequence[float], alpha: float) -> list[bool]:
+    """Holm's step-down: which of the hypotheses are rejected at family-wise level
+    `alpha` (NaN p-values count as 1)."""
+    p = np.nan_to_num(np.asarray(p_values, dtype=np.float64), nan=1.0)
+    rejected = np.zeros(len(p), bool)
+    for rank, i in enumerate(np.argsort(p, kind="stable")):
+        if p[i] > alpha / (len(p) - rank):
+            break
+        rejected[i] = True
+    return rejected.tolist()

@@ -1,4 +1,9 @@
-"""PNG figures of the summary (needs the `plots` extra: matplotlib)."""
+"""PNG figures of the summary (needs the `plots` extra: matplotlib).
+
+Every band and bar is an interval for a new class at `--confidence`, and stays inside
+its quantity's range (`analysis.inference`); the training panels share one x scale,
+epochs on a log axis.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +12,23 @@ from pathlib import Path
 import numpy as np
 
 from analysis import training
-from analysis.design import Grid
+from analysis.grid import MetricGrid
 from analysis.inference import NEW_CLASS
+from analysis.measures import (
+    HEADLINE,
+    HELD_FALSE_FLAGS,
+    OTHER_FAKES,
+    OWN_FAKES,
+    SEEN_FALSE_FLAGS,
+    TRAINING,
+    UNSEEN_PASSED,
+    Quantity,
+)
 from fakedet.data import CLASSES
 from fakedet.errors import UserError
-from fakedet.schema import SUITES
 
-HEADLINE = [
-    ("fake recall", "generated_recall"),
-    ("real recall", "real_recall"),
-    ("accuracy", "accuracy"),
-    ("AUROC", "auroc"),
-]
+BARS = [m for m in HEADLINE if isinstance(m, Quantity)]
+"""The headline's quantities (its gaps aside): one group of bars each."""
 
 
 def _pyplot():
@@ -32,14 +42,18 @@ def _pyplot():
     return plt
 
 
-def write_plots(grid: Grid, directory: str | Path, checkpoints=None) -> list[Path]:
-    """Five PNGs: class false-flag heatmap, headline metrics, cross matrix, unseen recall,
-    detection along training. Intervals: for a new class (`analysis.inference`).
+def ci_label(confidence: float) -> str:
+    return f"{confidence:.0%} CI for a new class"
+
+
+def write_plots(grid: MetricGrid, directory: str | Path, checkpoints=None) -> list[Path]:
+    """Five PNGs: class false-flag heatmap, headline quantities, cross matrix, unseen
+    recall by triple, detection along training. Intervals: for a new class.
 
     Args:
         grid: the final checkpoints.
         directory: where to write (created).
-        checkpoints: {epoch: grid} of earlier checkpoints (`analysis.design.checkpoint_grids`).
+        checkpoints: {epoch: grid} of earlier checkpoints (`analysis.grid.checkpoint_grids`).
     """
     plt = _pyplot()
     out = Path(directory)
@@ -49,8 +63,8 @@ def write_plots(grid: Grid, directory: str | Path, checkpoints=None) -> list[Pat
         raise UserError(f"cannot create plot directory {out}: {e.strerror}") from None
     archs, written = grid.gans, []
 
-    def mean(values):
-        return grid.design.mean(values, kind=NEW_CLASS)
+    def mean(measure, arch, **kw):
+        return grid.intervals.mean(measure(grid, arch, **kw), kind=NEW_CLASS, bounds=measure.bounds)
 
     def save(fig, name):
         path = out / name
@@ -62,14 +76,9 @@ def write_plots(grid: Grid, directory: str | Path, checkpoints=None) -> list[Pat
     # 1. per-class false-flag rate, held out vs trained, one row per (arch, condition)
     rows, labels = [], []
     for arch in archs:
-        for suite, cond in (("real_heldout", "held out"), ("real_test", "trained")):
-            rows.append(
-                [
-                    mean(grid.get(arch, suite, "false_flag_rate", class_id=c)).value
-                    for c in range(len(CLASSES))
-                ]
-            )
-            labels.append(f"{arch}: {cond}")
+        for q in (HELD_FALSE_FLAGS, SEEN_FALSE_FLAGS):
+            rows.append([mean(q, arch, class_id=c).value for c in range(len(CLASSES))])
+            labels.append(f"{arch}: {q.label}")
     fig, ax = plt.subplots(figsize=(10, 1 + 0.5 * len(rows)))
     im = ax.imshow(np.array(rows, dtype=float), cmap="viridis", vmin=0, vmax=1, aspect="auto")
     ax.set_xticks(range(len(CLASSES)), CLASSES, rotation=45, ha="right")
@@ -78,30 +87,29 @@ def write_plots(grid: Grid, directory: str | Path, checkpoints=None) -> list[Pat
     ax.set_title("False-flag rate of real images per class")
     save(fig, "class_false_flags.png")
 
-    # 2. headline metrics with interval bars
-    fig, ax = plt.subplots(figsize=(9, 4))
+    # 2. the headline quantities with interval bars
+    fig, ax = plt.subplots(figsize=(10, 4))
     width = 0.8 / max(len(archs), 1)
     for i, arch in enumerate(archs):
-        ests = [mean(grid.get(arch, "overall", m)) for _, m in HEADLINE]
-        x = np.arange(len(HEADLINE)) + i * width
+        ests = [mean(m, arch) for m in BARS]
+        x = np.arange(len(BARS)) + i * width
         vals = np.array([e.value for e in ests])
-        err = np.clip([[e.value - e.low for e in ests], [e.high - e.value for e in ests]], 0, None)
+        err = np.array([[e.value - e.low for e in ests], [e.high - e.value for e in ests]])
         ax.bar(x, vals, width, yerr=err, capsize=3, label=arch)
-    ax.set_xticks(np.arange(len(HEADLINE)) + width * (len(archs) - 1) / 2, [h for h, _ in HEADLINE])
+    ax.set_xticks(
+        np.arange(len(BARS)) + width * (len(archs) - 1) / 2,
+        [m.label.replace(" vs ", "\nvs ") for m in BARS],
+        fontsize=8,
+    )
     ax.set_ylim(0, 1)
-    ax.set_title("Overall suite: mean and 95% CI for a new class")
+    ax.set_title(f"Headline: mean and {ci_label(grid.confidence)}")
     ax.legend()
     save(fig, "headline.png")
 
     # 3. cross-generator heatmap
     m = np.array(
         [
-            [
-                mean(
-                    grid.get(d, "own_fake" if g == d else "cross_fake", "generated_recall", g)
-                ).value
-                for g in archs
-            ]
+            [mean(OWN_FAKES if g == d else OTHER_FAKES.named(g), d).value for g in archs]
             for d in archs
         ],
         dtype=float,
@@ -114,61 +122,59 @@ def write_plots(grid: Grid, directory: str | Path, checkpoints=None) -> list[Pat
     ax.set_yticks(range(len(archs)), archs)
     ax.set_xlabel("generator")
     ax.set_ylabel("detector")
-    fig.colorbar(im, ax=ax, label="fake recall")
+    fig.colorbar(im, ax=ax, label="fakes flagged")
     save(fig, "cross_generator.png")
 
     # 4. distribution over triples of real recall on unseen classes
     fig, ax = plt.subplots(figsize=(7, 4))
     for arch in archs:
-        per_triple = np.nanmean(
-            grid.get(arch, "real_heldout", SUITES["real_heldout"].headline), axis=1
-        )
-        ax.hist(per_triple[np.isfinite(per_triple)], bins=20, range=(0, 1), alpha=0.6, label=arch)
-    ax.set_xlabel("real recall on held-out classes (mean over seeds)")
+        values = UNSEEN_PASSED(grid, arch)
+        present = ~np.isnan(values)
+        counts = present.sum(axis=1)
+        per_triple = np.where(present, values, 0.0).sum(axis=1)[counts > 0] / counts[counts > 0]
+        ax.hist(per_triple, bins=20, range=(0, 1), alpha=0.6, label=arch)
+    ax.set_xlabel(f"{UNSEEN_PASSED.label} (mean over seeds)")
     ax.set_ylabel("triples")
     ax.legend()
     save(fig, "unseen_recall_by_triple.png")
 
-    # 5. detection along training, one column per architecture; the gaps below
+    # 5. detection along training, one column per architecture; the gaps below. One x
+    # scale for every panel: epochs on a log axis, ticks at the stages found anywhere.
     along = training.stages(grid, checkpoints or {})
-    fig, axes = plt.subplots(
-        2, max(len(archs), 1), figsize=(4.5 * max(len(archs), 1), 7), squeeze=False, sharex="col"
-    )
     panels = (
-        [
-            "own fakes flagged",
-            "seen reals passed",
-            "unseen reals passed",
-            "AUROC vs seen",
-            "AUROC vs unseen",
-        ],
-        ["recall gap", "AUROC gap"],
+        [m for _, fakes, c in TRAINING for m in (fakes, c.seen, c.unseen) if m is not None],
+        [c.gap for _, _, c in TRAINING],
+    )
+    ticks = sorted({s.epoch for found in along.values() for s in found if s.epoch > 0})
+    fig, axes = plt.subplots(
+        2, max(len(archs), 1), figsize=(4.5 * max(len(archs), 1), 7), squeeze=False, sharex=True
     )
     for col, arch in enumerate(archs):
-        found = along.get(arch, [])
+        found = [s for s in along.get(arch, []) if s.epoch > 0]
         x = np.array([s.epoch for s in found], dtype=float)
-        for row, names in enumerate(panels):
+        for row, measures in enumerate(panels):
             ax = axes[row, col]
-            for name in names:
-                est = [s.values[name] for s in found]
+            for measure in measures:
+                est = [s.values[measure] for s in found]
                 y = np.array([e.value for e in est], dtype=float)
                 lo = np.array([e.low for e in est], dtype=float)
                 hi = np.array([e.high for e in est], dtype=float)
-                ax.plot(x, y, marker="o", label=name)
+                ax.plot(x, y, marker="o", label=measure.label)
                 ax.fill_between(x, lo, hi, alpha=0.2)
             if row == 0:
                 ax.set_title(arch)
                 ax.set_ylim(0, 1)
             else:
                 ax.axhline(0, color="grey", lw=0.8)
-                ax.set_xlabel("epochs trained (last point: final step)")
-            if len(x) and np.all(x > 0) and x.max() / x.min() > 20:
-                ax.set_xscale("log")
-                ax.set_xticks(x, [f"{v:.2g}" for v in x])  # the checkpoints, not 10^k
-                ax.minorticks_off()
+                ax.set_xlabel("epochs trained, log scale (last point: final step)")
+    for ax in axes.ravel():
+        ax.set_xscale("log")
+        if ticks:
+            ax.set_xticks(ticks, [f"{v:.2g}" for v in ticks])  # the stages, not 10^k
+            ax.minorticks_off()
     axes[0, 0].legend(fontsize=7)
     axes[1, 0].legend(fontsize=7)
-    axes[0, 0].set_ylabel("mean, 95% CI for a new class")
+    axes[0, 0].set_ylabel(f"mean, {ci_label(grid.confidence)}")
     axes[1, 0].set_ylabel("seen - unseen")
     save(fig, "training.png")
     return written

@@ -5,7 +5,7 @@ the terminal, markdown, CSV and JSON show the same numbers. On the terminal ever
 has one compact form, chosen to fit 80 columns without wrapping a number:
 
     0.63 ±0.04     an estimate and its interval (the larger of its two half-widths)
-    [0.41,0.77]    a band: the central share of single-trial values
+    [0.41,0.77]    a band of single-trial values (where one run falls)
     37%            a percentile
     0.63           a plain number
 
@@ -20,15 +20,10 @@ import numpy as np
 from rich import box
 from rich.table import Table
 
-from analysis.stats import Estimate
+from analysis.stats import Band, Estimate
 
 DIGITS = 2  # decimals on the terminal; exports keep more
 PLUS_MINUS = "±: the larger half-width on the terminal; exports give both bounds"
-
-
-class Band(Estimate):
-    """The central share of single-trial values: value = median, [low, high] = the band.
-    Not an interval for a mean: it does not shrink with more trials."""
 
 
 class Percent(float):

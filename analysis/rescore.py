@@ -30,6 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.fs as pafs
 
+from analysis.measures import CROSS_FAKE, OWN_FAKE, REAL_HELDOUT, REAL_TEST, TRAIN_FAKE
 from fakedet import metrics
 from fakedet.errors import ArgumentParser, UserError, exit_on_user_error, first_line
 from fakedet.schema import METRIC_VERSION, METRICS_SCHEMA, PARTITION_COLUMNS, metric_table
@@ -42,7 +43,7 @@ KEPT_COLUMNS = [
     for c in METRICS_SCHEMA.names
     if c not in ROW_COLUMNS and c not in PARTITION_COLUMNS and c != "metric_version"
 ]
-FAKE_SUITES = ("own_fake", "train_fake")
+FAKE_SUITES = (OWN_FAKE, TRAIN_FAKE)
 
 
 class RescoreError(Exception):
@@ -132,13 +133,13 @@ def own_rows(old: pd.DataFrame, scores: pa.Table, arch: str) -> list[dict]:
         fake_suite = next((s for s in FAKE_SUITES if s in logits), None)
         if fake_suite is None:
             raise RescoreError(f"its scores have no own_fake or train_fake ({what})")
-        _require(logits, ("real_heldout", "real_test"), what)
+        _require(logits, (REAL_HELDOUT, REAL_TEST), what)
         (fake, _), (held, held_y), (test, test_y) = (
-            logits[s] for s in (fake_suite, "real_heldout", "real_test")
+            logits[s] for s in (fake_suite, REAL_HELDOUT, REAL_TEST)
         )
         new = metrics.trial_rows(fake, held, held_y, test, test_y, fake_suite)
-        if "cross_fake" in logits:  # a dedicated detector scores the left-out generator too
-            new += metrics.cross_rows(logits["cross_fake"][0], held, test)
+        if CROSS_FAKE in logits:  # a dedicated detector scores the left-out generator too
+            new += metrics.cross_rows(logits[CROSS_FAKE][0], held, test)
         generators = _generators(part)
         fallback = generators.get(fake_suite, arch)
         base = _shared(part)
@@ -149,12 +150,10 @@ def own_rows(old: pd.DataFrame, scores: pa.Table, arch: str) -> list[dict]:
 def cross_file_rows(old: pd.DataFrame, scores: pa.Table, own_scores: pa.Table, garch: str):
     """A cross-evaluation's rows: its fakes against the trial's final real logits."""
     fakes = metrics.stored_logits(scores)
-    _require(fakes, ("cross_fake",), "cross-evaluation")
+    _require(fakes, (CROSS_FAKE,), "cross-evaluation")
     reals = metrics.stored_logits(own_scores)
-    _require(reals, ("real_heldout", "real_test"), "the trial's own scores, final checkpoint")
-    new = metrics.cross_rows(
-        fakes["cross_fake"][0], reals["real_heldout"][0], reals["real_test"][0]
-    )
+    _require(reals, (REAL_HELDOUT, REAL_TEST), "the trial's own scores, final checkpoint")
+    new = metrics.cross_rows(fakes[CROSS_FAKE][0], reals[REAL_HELDOUT][0], reals[REAL_TEST][0])
     base = {**_shared(old), "generator_arch": garch}
     return [{**base, **r} for r in new]
 

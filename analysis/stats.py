@@ -1,22 +1,36 @@
-"""Estimators over trials, as pure functions of score arrays, and the old triple bootstrap.
+"""Estimators over trials, as pure functions of score arrays, and what they return.
 
 Scores come as float arrays of shape (T, S): one row per held-out triple, one column per
-seed, NaN where a trial is missing. `Estimate` is a point estimate with an interval; the
-intervals the summary shows come from `analysis.inference`.
-
-`Bootstrap` is the hierarchical bootstrap of release 0.2 (triples drawn with replacement,
-then seeds within each drawn triple), kept only as the regression reference of
-`tests/test_inference.py`: it treats the 120 triples as independent, but each class is in
-36 of them, so with class effects its interval covers the population mean in about 22% of
-simulated sweeps, not 95%. No table uses it.
+seed, NaN where a trial is missing. `Estimate` is a point estimate with an interval (and
+the `Spread` it was built from); `Band` is where single trials fall. The intervals the
+summary shows come from `analysis.inference`.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
+
+
+@dataclass(frozen=True)
+class Spread:
+    """How an estimate varies, from which its interval and one-sided p-values follow
+    (`analysis.inference.interval`, `p_value`)."""
+
+    se: float
+    """Standard error (NaN: the design gives none)."""
+    df: float
+    """Degrees of freedom of the standard error."""
+    bounds: tuple[float, float] = (-math.inf, math.inf)
+    """The range the quantity lives in."""
+    size: float = math.inf
+    """For a bounded quantity, its effective sample size (Korn & Graubard): the number of
+    independent 0/1 draws that would vary as much; inf where it does not vary."""
+    cap: float = math.inf
+    """The most independent units behind a bounded estimate, where they bound its size:
+    win/tie/loss cells, or every value at an end of the range."""
 
 
 @dataclass(frozen=True)
@@ -28,9 +42,21 @@ class Estimate:
     high: float
     n: int = 0
     """Number of trials (non-NaN cells) behind the estimate."""
+    spread: Spread | None = None
+    """What the interval was built from (None: a point or no interval)."""
 
     def contains(self, x: float) -> bool:
         return bool(self.low <= x <= self.high)
+
+
+@dataclass(frozen=True)
+class Band(Estimate):
+    """Where one new trial falls: value = the median of the single trials, [low, high] an
+    order-statistic band of them. Not an interval for a mean: it does not shrink with
+    more trials."""
+
+    coverage: float = math.nan
+    """The chance that one new exchangeable trial falls inside, exactly."""
 
 
 NAN_ESTIMATE = Estimate(np.nan, np.nan, np.nan, 0)
@@ -70,69 +96,6 @@ def weighted_iqm(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
     inside = np.clip(np.minimum(cum, hi) - np.maximum(cum - w, lo), 0.0, None)
     with np.errstate(invalid="ignore", divide="ignore"):
         return (inside @ x.astype(dtype)).astype(np.float64) / (hi - lo)[:, 0]
-
-
-# --- the old hierarchical bootstrap (regression reference only) -------------------------------
-class Bootstrap:
-    """Triples with replacement, then seeds within each drawn triple: B resamples of one
-    (T, S) design. Under-covers the crossed class design; see the module docstring."""
-
-    def __init__(
-        self,
-        n_triples: int,
-        n_seeds: int,
-        resamples: int = 10_000,
-        seed: int = 0,
-        confidence: float = 0.95,
-    ):
-        self.T, self.S, self.B = n_triples, n_seeds, resamples
-        self.seed, self.confidence = seed, confidence
-        rng = np.random.default_rng(seed)
-        self.triples = rng.integers(0, n_triples, size=(resamples, n_triples))
-        self.seeds = rng.integers(0, n_seeds, size=(resamples, n_triples, n_seeds))
-
-    @cached_property
-    def counts(self) -> np.ndarray:
-        """(B, T*S) how often each resample drew each trial."""
-        cell = (self.triples[:, :, None] * self.S + self.seeds).reshape(self.B, -1)
-        offset = np.arange(self.B)[:, None] * self.T * self.S
-        flat = np.bincount((cell + offset).ravel(), minlength=self.B * self.T * self.S)
-        return flat.reshape(self.B, self.T * self.S).astype(np.float64)
-
-    def _interval(self, value: float, boot: np.ndarray, n: int) -> Estimate:
-        if n == 0 or np.isnan(value):
-            return NAN_ESTIMATE
-        alpha = (1 - self.confidence) / 2
-        low, high = np.nanquantile(boot, [alpha, 1 - alpha])
-        return Estimate(float(value), float(low), float(high), n)
-
-    def _check(self, scores: np.ndarray) -> None:
-        if scores.shape[-2:] != (self.T, self.S):
-            raise ValueError(f"scores of shape {scores.shape} on a ({self.T}, {self.S}) design")
-
-    def means(self, stack: np.ndarray) -> list[Estimate]:
-        """Mean with interval of each of M metrics on this design.
-
-        Args:
-            stack: (M, T, S) scores, NaN where missing.
-        """
-        self._check(stack)
-        boot = self._mean_samples(stack)
-        return [
-            self._interval(float(mean(s)), boot[:, m], int((~np.isnan(s)).sum()))
-            for m, s in enumerate(stack)
-        ]
-
-    def mean(self, scores: np.ndarray) -> Estimate:
-        """Mean over trials with its interval. `scores`: (T, S)."""
-        return self.means(scores[None])[0]
-
-    def _mean_samples(self, stack: np.ndarray) -> np.ndarray:
-        """(B, M) resampled means of (M, T, S) scores: one matrix product per side."""
-        values = stack.reshape(len(stack), -1)
-        present = ~np.isnan(values)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return (self.counts @ np.where(present, values, 0.0).T) / (self.counts @ present.T)
 
 
 class _quiet_nan_warnings:

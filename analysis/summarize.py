@@ -20,9 +20,9 @@ from collections.abc import Callable
 from rich.console import Console
 from rich.text import Text
 
-from analysis import claims, detector, export, tables, training
+from analysis import claims, components, dedicated, export, tables, training
 from analysis.claims import SEEN_UNSEEN_MARGIN, TRANSFER_MARGIN, Margins
-from analysis.design import Grid, checkpoint_grids, select
+from analysis.grid import MetricGrid, checkpoint_grids, select
 from analysis.load import load_results
 from analysis.render import TableData, rich_table
 from fakedet.errors import ArgumentParser, UserError, exit_on_user_error
@@ -33,7 +33,7 @@ FORMATS = ("table", "markdown", "csv", "json")
 class Context:
     """What the tables are built from."""
 
-    def __init__(self, grid: Grid, checkpoints, invalid, notes, margins: Margins):
+    def __init__(self, grid: MetricGrid, checkpoints, invalid, notes, margins: Margins):
         self.grid, self.invalid, self.notes, self.margins = grid, invalid, notes, margins
         self.checkpoints = checkpoint_grids(grid, checkpoints)
         """{epoch: grid} of the checkpoints before the final one."""
@@ -50,8 +50,9 @@ TABLES: dict[str, Callable[[Context], TableData]] = {
     "operating_point": lambda c: tables.operating_point(c.grid),
     "single_trials": lambda c: tables.single_trials(c.grid),
     "training": lambda c: training.along_training(c.grid, c.checkpoints),
-    "detector": lambda c: detector.comparison(c.grid),
+    "detector": lambda c: dedicated.comparison(c.grid),
     "coverage": lambda c: tables.coverage(c.grid, c.invalid, c.notes),
+    "components": lambda c: components.table(c.grid),
 }
 """Every table, by name, in the order they are printed."""
 DEFAULT_TABLES = ("headline", "gap", "claims", "coverage")
@@ -72,7 +73,9 @@ def build_parser() -> ArgumentParser:
     )
     p.add_argument("--plots", metavar="DIR", help="also write PNG figures here")
     p.add_argument("--confidence", type=float, default=0.95, help="interval coverage")
-    p.add_argument("--resamples", type=int, default=10_000, help="bootstrap resamples")
+    p.add_argument(
+        "--resamples", type=int, default=10_000, help="bootstrap resamples (IQM, these classes)"
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap")
     p.add_argument(
         "--margin-seen-unseen",
@@ -133,7 +136,7 @@ def summarize(args) -> tuple[list[TableData], Context]:
     df, notes = select(results.metrics, args.protocol)
     df = _only(df, "arch", args.archs)
     df = _only(df, "suite", args.suites)
-    grid = Grid(df, resamples=args.resamples, confidence=args.confidence, seed=args.seed)
+    grid = MetricGrid(df, resamples=args.resamples, confidence=args.confidence, seed=args.seed)
     margins = Margins(args.margin_seen_unseen, args.margin_transfer)
     context = Context(grid, results.checkpoints, results.invalid, notes, margins)
     return [TABLES[n](context) for n in names], context

@@ -9,7 +9,7 @@ triple) and left-out architecture.
 The value function is called as value(arch, suite, metric, generator, class_id, seed,
 triple), with the keyword `epoch=` added for the rows of an earlier checkpoint (only when
 checkpoints are asked for). A dedicated detector's rows are asked for with arch
-`detector-lo-<left_out>`, the label the analysis gives it (`analysis.design`).
+`detector-lo-<left_out>`, the label the analysis gives it (`analysis.grid`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,15 @@ import itertools
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 
-from analysis.design import DETECTOR, detector_label
+from analysis.grid import DETECTOR, detector_label
+from analysis.measures import (
+    CROSS_FAKE,
+    FALSE_FLAG_RATE,
+    OWN_FAKE,
+    REAL_HELDOUT,
+    REAL_TEST,
+    TRAIN_FAKE,
+)
 from fakedet.protocol import triple_str
 from fakedet.schema import METRIC_VERSION, METRICS_SCHEMA, SUITES, to_table
 from fakedet.store import ResultsStore, TrialId
@@ -28,8 +36,8 @@ ValueFn = Callable[..., float]
 
 # Each suite's trial-level metrics, as a trial writes them (per-class rows aside).
 SUITE_METRICS = {name: suite.metrics for name, suite in SUITES.items()}
-GAN_SUITES = [s for s in SUITE_METRICS if s != "train_fake"]
-DETECTOR_SUITES = [s for s in SUITE_METRICS if s != "own_fake"]
+GAN_SUITES = [s for s in SUITE_METRICS if s != TRAIN_FAKE]
+DETECTOR_SUITES = [s for s in SUITE_METRICS if s != OWN_FAKE]
 
 
 def constant(table: dict) -> ValueFn:
@@ -65,33 +73,33 @@ def _rows(label, base, suites, own_generator, cross_generators, value, seed, tri
     """(own rows, {generator: cross rows}) of one checkpoint; `label` is asked for values."""
     own, cross = [], {g: [] for g in cross_generators}
     for suite in suites:
-        gens = list(cross) if suite == "cross_fake" else [own_generator]
+        gens = list(cross) if suite == CROSS_FAKE else [own_generator]
         for gen, metric in itertools.product(gens, SUITE_METRICS[suite]):
             v = value(
                 label,
                 suite,
                 metric,
-                gen if suite == "cross_fake" else label,
+                gen if suite == CROSS_FAKE else label,
                 None,
                 seed,
                 triple,
                 **kw,
             )
             row = dict(base, suite=suite, generator_arch=gen, class_id=None, metric=metric, value=v)
-            (cross[gen] if suite == "cross_fake" else own).append(row)
+            (cross[gen] if suite == CROSS_FAKE else own).append(row)
     for suite, classes in (
-        ("real_heldout", triple),
-        ("real_test", [c for c in range(10) if c not in triple]),
+        (REAL_HELDOUT, triple),
+        (REAL_TEST, [c for c in range(10) if c not in triple]),
     ):
         for c in classes:
-            v = value(label, suite, "false_flag_rate", label, c, seed, triple, **kw)
+            v = value(label, suite, FALSE_FLAG_RATE, label, c, seed, triple, **kw)
             own.append(
                 dict(
                     base,
                     suite=suite,
                     generator_arch=own_generator,
                     class_id=c,
-                    metric="false_flag_rate",
+                    metric=FALSE_FLAG_RATE,
                     value=v,
                 )
             )
@@ -124,7 +132,7 @@ def detector_rows(left_out, seed, triple, archs, value: ValueFn, steps: int = 10
     label = detector_label(left_out)
     own, cross = _rows(label, base, DETECTOR_SUITES, trained_on, [left_out], value, seed, triple)
     for r in own:
-        if r["suite"] != "train_fake":
+        if r["suite"] != TRAIN_FAKE:
             r["generator_arch"] = DETECTOR
     return key, own + cross[left_out]
 

@@ -1,4 +1,4 @@
-"""The summary's detection tables: each a function of a `Grid` returning a `TableData`.
+"""The summary's detection tables: each a function of a `MetricGrid` returning a `TableData`.
 
 Every estimate is a mean over trials (or a paired difference of means) with an interval
 of one named kind (`analysis.inference`): "a new class" (classes drawn from a population;
@@ -12,100 +12,79 @@ unseen, so a positive gap is a loss of detection on classes the detector never s
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 import numpy as np
 
 from analysis import stats
-from analysis.design import Grid
-from analysis.inference import CAPTIONS, CLASS_GAP_CAPTION, NEW_CLASS, THESE_CLASSES
-from analysis.inference import prediction_interval as _prediction_interval
-from analysis.render import PLUS_MINUS, Band, TableData
+from analysis.grid import MetricGrid
+from analysis.inference import (
+    BOUNDED_CAPTION,
+    CAPTIONS,
+    CLASS_GAP_CAPTION,
+    NEW_CLASS,
+    THESE_CLASSES,
+    single_trial_band,
+)
+from analysis.measures import (
+    ACCURACY,
+    CROSS_FAKE,
+    HEADLINE,
+    HELD_FALSE_FLAGS,
+    OP_OTHER_FAKES,
+    OPERATING,
+    OTHER_FAKES,
+    OWN_FAKES,
+    SEEN_FALSE_FLAGS,
+    SINGLE_TRIALS,
+    Measure,
+    gap_measures,
+)
+from analysis.render import PLUS_MINUS, Percent, TableData
+from analysis.stats import Band
 from fakedet.data import CLASSES
 from fakedet.protocol import ALL_TRIPLES, triple_str
 from fakedet.schema import METRIC_VERSION
 
-Values = Callable[[Grid, str], np.ndarray]  # (grid, arch) -> (T, S)
-
-
-def metric(suite: str, name: str, generator: str | None = None) -> Values:
-    """One metric of a suite (of `generator`'s fakes for cross_fake)."""
-    return lambda grid, arch: grid.get(arch, suite, name, generator)
-
-
-def passed(suite: str, false_flag: str) -> Values:
-    """Reals passed at the operating point: 1 - its false-flag rate."""
-    return lambda grid, arch: 1.0 - grid.get(arch, suite, false_flag)
-
-
-def minus(x: Values, y: Values) -> Values:
-    """Paired on (seed, triple): x - y."""
-    return lambda grid, arch: x(grid, arch) - y(grid, arch)
-
-
-@dataclass(frozen=True)
-class Measure:
-    """A detection measure on seen-class and on unseen-class reals."""
-
-    label: str
-    seen: Values
-    unseen: Values
-
-    @property
-    def gap(self) -> Values:
-        return minus(self.seen, self.unseen)
-
-
-REAL_RECALL = Measure(
-    "real recall", metric("real_test", "real_recall"), metric("real_heldout", "real_recall")
-)
-OP_RECALL = Measure(
-    "real recall @5%",
-    passed("operating_point", "op_test_false_flag"),
-    passed("operating_point", "op_heldout_false_flag"),
-)
-
-
-def ranking(suite: str, stat: str, generator: str | None = None, label: str = "") -> Measure:
-    """AUROC or AP of a suite's fakes against seen-class reals and against unseen ones."""
-    name = "AUROC" if stat == "auroc" else "AP"
-    return Measure(
-        f"{name} {label}".strip(),
-        metric(suite, f"{stat}_test", generator),
-        metric(suite, f"{stat}_heldout", generator),
-    )
-
-
-OWN_FAKES = metric("own_fake", "generated_recall")
-AUROC_OWN = ranking("own_fake", "auroc")
+Cell = tuple[np.ndarray, tuple[float, float]]  # (T, S) values and their range
 
 
 def caption(kind: str, *more: str) -> str:
-    return "\n".join([f"mean over trials and its CI ({PLUS_MINUS}); " + CAPTIONS[kind], *more])
+    return "\n".join(
+        [f"mean over trials and its CI ({PLUS_MINUS}); " + CAPTIONS[kind], BOUNDED_CAPTION, *more]
+    )
 
 
-def estimates(grid: Grid, arrays: list[np.ndarray], kind: str, confidence=None):
-    """Means with intervals of (T, S) arrays, all at once (None for a None array)."""
-    present = [a for a in arrays if a is not None]
+def cell(grid: MetricGrid, measure: Measure, arch: str) -> Cell:
+    """A measure's values for one architecture, with their range."""
+    return measure(grid, arch), measure.bounds
+
+
+def estimates(grid: MetricGrid, cells: list[Cell | None], kind: str, confidence=None):
+    """Means with intervals of (values, range) cells, all at once (None for a None cell)."""
+    present = [c for c in cells if c is not None]
     if not present:
-        return [None] * len(arrays)
-    it = iter(grid.design.means(np.stack(present), kind=kind, confidence=confidence))
-    return [None if a is None else next(it) for a in arrays]
+        return [None] * len(cells)
+    it = iter(
+        grid.intervals.means(
+            np.stack([v for v, _ in present]),
+            kind=kind,
+            confidence=confidence,
+            bounds=[b for _, b in present],
+        )
+    )
+    return [None if c is None else next(it) for c in cells]
 
 
-def by_arch(grid: Grid, label: str, values: Values, kind: str, archs=None, skip=()) -> list:
-    """A row: label, then the mean of `values` per architecture (None for those in skip)."""
-    archs = grid.gans if archs is None else archs
-    arrays = [None if a in skip else values(grid, a) for a in archs]
-    return [label, *estimates(grid, arrays, kind)]
+def by_arch(grid: MetricGrid, measure: Measure, kind: str, skip=()) -> list:
+    """A row: the measure's label, then its mean per GAN architecture (None for `skip`)."""
+    cells = [None if a in skip else cell(grid, measure, a) for a in grid.gans]
+    return [measure.label, *estimates(grid, cells, kind)]
 
 
-def other_generators(grid: Grid) -> list[str]:
+def other_generators(grid: MetricGrid) -> list[str]:
     return sorted({g for a in grid.gans for g in grid.generators(a)})
 
 
-def headline(grid: Grid) -> TableData:
+def headline(grid: MetricGrid) -> TableData:
     """Detection per GAN architecture: own fakes, reals of seen and unseen classes, the
     generalization gap (threshold 0.5 and threshold-free), other generators' fakes."""
     kind = NEW_CLASS
@@ -116,47 +95,20 @@ def headline(grid: Grid) -> TableData:
         interval=kind,
     )
     t.rows = [
-        by_arch(grid, "own fakes flagged", OWN_FAKES, kind),
-        by_arch(grid, "seen-class reals passed", REAL_RECALL.seen, kind),
-        by_arch(grid, "unseen-class reals passed", REAL_RECALL.unseen, kind),
-        by_arch(grid, "gap: seen - unseen", REAL_RECALL.gap, kind),
-        by_arch(grid, "AUROC own fakes vs seen", AUROC_OWN.seen, kind),
-        by_arch(grid, "AUROC own fakes vs unseen", AUROC_OWN.unseen, kind),
-        by_arch(grid, "AUROC gap: seen - unseen", AUROC_OWN.gap, kind),
-        *(
-            by_arch(
-                grid,
-                f"{g} fakes flagged",
-                metric("cross_fake", "generated_recall", g),
-                kind,
-                skip=(g,),
-            )
-            for g in other_generators(grid)
-        ),
-        by_arch(grid, "accuracy (report's table)", metric("overall", "accuracy"), kind),
+        *(by_arch(grid, m, kind) for m in HEADLINE),
+        *(by_arch(grid, OTHER_FAKES.named(g), kind, skip=(g,)) for g in other_generators(grid)),
+        by_arch(grid, ACCURACY, kind),
     ]
     t.caption = caption(
         kind,
         "flagged/passed at probability 0.5; seen = unseen images of the 7 training classes, "
-        "unseen = images of the 3 held-out classes; AUROC of fakes against those reals",
+        "unseen = images of the 3 held-out classes; gap = seen - unseen; AUROC of fakes "
+        "against those reals",
     )
     return t
 
 
-def measures(grid: Grid, arch: str) -> list[Measure]:
-    """The measures of one architecture's generalization gap."""
-    out = [
-        REAL_RECALL,
-        OP_RECALL,
-        ranking("own_fake", "auroc", label="own fakes"),
-        ranking("own_fake", "ap", label="own fakes"),
-    ]
-    for g in grid.generators(arch):
-        out += [ranking("cross_fake", stat, g, f"{g} fakes") for stat in ("auroc", "ap")]
-    return out
-
-
-def generalization_gap(grid: Grid) -> TableData:
+def generalization_gap(grid: MetricGrid) -> TableData:
     """Seen minus unseen classes, per architecture and measure, with both interval kinds."""
     t = TableData(
         "gap",
@@ -165,10 +117,10 @@ def generalization_gap(grid: Grid) -> TableData:
         interval=f"{NEW_CLASS}; gap (these): {THESE_CLASSES}",
         keys=2,
     )
-    rows = [(arch, m) for arch in grid.gans for m in measures(grid, arch)]
-    arrays = [f(grid, arch) for arch, m in rows for f in (m.seen, m.unseen, m.gap)]
-    new = estimates(grid, arrays, NEW_CLASS)
-    these = estimates(grid, arrays[2::3], THESE_CLASSES)  # one resampling for every gap
+    rows = [(arch, m) for arch in grid.gans for m in gap_measures(grid.generators(arch))]
+    cells = [cell(grid, q, arch) for arch, m in rows for q in (m.seen, m.unseen, m.gap)]
+    new = estimates(grid, cells, NEW_CLASS)
+    these = estimates(grid, cells[2::3], THESE_CLASSES)
     for i, (arch, m) in enumerate(rows):
         t.rows.append([arch, m.label, *new[3 * i : 3 * i + 3], these[i]])
     t.caption = "\n".join(
@@ -177,6 +129,7 @@ def generalization_gap(grid: Grid) -> TableData:
             "trial (> 0: worse on unseen)",
             "seen, unseen, gap (new): " + CAPTIONS[NEW_CLASS],
             "gap (these): " + CAPTIONS[THESE_CLASSES],
+            BOUNDED_CAPTION,
             "real recall @5%: reals passed at the threshold that flags 5% of one half of the "
             "seen-class reals (seen: measured on the other half); AUROC, AP: of the fakes "
             "against the seen or the unseen reals",
@@ -185,7 +138,7 @@ def generalization_gap(grid: Grid) -> TableData:
     return t
 
 
-def class_effect(grid: Grid) -> TableData:
+def class_effect(grid: MetricGrid) -> TableData:
     """Per class: its false-flag rate when held out vs. when seen, and the difference."""
     t = TableData(
         "class_effect",
@@ -195,23 +148,29 @@ def class_effect(grid: Grid) -> TableData:
         keys=2,
     )
     for c, name in enumerate(CLASSES):
-        if c not in grid.design.classes:
+        if c not in grid.intervals.classes:
             continue
         for arch in grid.gans:
-            held = grid.get(arch, "real_heldout", "false_flag_rate", class_id=c)
-            seen = grid.get(arch, "real_test", "false_flag_rate", class_id=c)
+            held = HELD_FALSE_FLAGS(grid, arch, class_id=c)
+            seen = SEEN_FALSE_FLAGS(grid, arch, class_id=c)
             if np.isnan(held).all() and np.isnan(seen).all():
                 continue
-            g = grid.design.class_gap(held, seen, c, kind=NEW_CLASS)
+            g = grid.intervals.class_gap(
+                held, seen, c, kind=NEW_CLASS, bounds=HELD_FALSE_FLAGS.bounds
+            )
             t.rows.append([f"{c} {name}", arch, g.held, g.seen, g.difference])
-    t.caption = (
-        f"share of a class's real images flagged as generated (probability < 0.5); mean "
-        f"and CI ({PLUS_MINUS})\n" + CLASS_GAP_CAPTION
+    t.caption = "\n".join(
+        [
+            "share of a class's real images flagged as generated (probability < 0.5); mean "
+            f"and CI ({PLUS_MINUS})",
+            CLASS_GAP_CAPTION,
+            BOUNDED_CAPTION,
+        ]
     )
     return t
 
 
-def cross_matrix(grid: Grid) -> TableData:
+def cross_matrix(grid: MetricGrid) -> TableData:
     """Fake recall of each GAN's discriminator on each generator's fakes (diagonal: own)."""
     kind, archs = THESE_CLASSES, grid.gans
     t = TableData(
@@ -220,19 +179,19 @@ def cross_matrix(grid: Grid) -> TableData:
         ["detector \\ generator", *archs],
         interval=kind,
     )
-    arrays = [
-        grid.get(det, "own_fake" if g == det else "cross_fake", "generated_recall", g)
+    cells = [
+        cell(grid, OWN_FAKES if g == det else OTHER_FAKES.named(g), det)
         for det in archs
         for g in archs
     ]
-    cells = estimates(grid, arrays, kind)
+    found = estimates(grid, cells, kind)
     for i, det in enumerate(archs):
-        t.rows.append([det, *cells[i * len(archs) : (i + 1) * len(archs)]])
+        t.rows.append([det, *found[i * len(archs) : (i + 1) * len(archs)]])
     t.caption = caption(kind, "rows: whose discriminator; columns: whose fakes")
     return t
 
 
-def operating_point(grid: Grid) -> TableData:
+def operating_point(grid: MetricGrid) -> TableData:
     """At the threshold that flags 5% of one half of the seen-class reals."""
     kind = NEW_CLASS
     t = TableData(
@@ -241,22 +200,9 @@ def operating_point(grid: Grid) -> TableData:
         ["quantity", *grid.gans],
         interval=kind,
     )
-    op = "operating_point"
     t.rows = [
-        by_arch(grid, "threshold (logit)", metric(op, "op_threshold"), kind),
-        by_arch(grid, "seen-class false flags", metric(op, "op_test_false_flag"), kind),
-        by_arch(grid, "unseen-class false flags", metric(op, "op_heldout_false_flag"), kind),
-        by_arch(grid, "own fakes flagged", metric(op, "op_fake_recall"), kind),
-        *(
-            by_arch(
-                grid,
-                f"{g} fakes flagged",
-                metric("cross_fake", "op_fake_recall", g),
-                kind,
-                skip=(g,),
-            )
-            for g in other_generators(grid)
-        ),
+        *(by_arch(grid, q, kind) for q in OPERATING),
+        *(by_arch(grid, OP_OTHER_FAKES.named(g), kind, skip=(g,)) for g in other_generators(grid)),
     ]
     t.caption = caption(
         kind,
@@ -264,17 +210,6 @@ def operating_point(grid: Grid) -> TableData:
         "flags measured on the odd ones (an estimate, not 5% by construction)",
     )
     return t
-
-
-TRIAL_QUANTITIES: list[tuple[str, Values]] = [
-    ("own fakes flagged", OWN_FAKES),
-    ("seen reals passed", REAL_RECALL.seen),
-    ("unseen reals passed", REAL_RECALL.unseen),
-    ("recall gap", REAL_RECALL.gap),
-    ("AUROC own, seen", AUROC_OWN.seen),
-    ("AUROC own, unseen", AUROC_OWN.unseen),
-    ("accuracy", metric("overall", "accuracy")),
-]
 
 
 def triple_range(values: np.ndarray) -> Band:
@@ -292,46 +227,61 @@ def triple_range(values: np.ndarray) -> Band:
     )
 
 
-def prediction_band(values: np.ndarray, conf: float = 0.95) -> Band:
-    e = _prediction_interval(values, conf)
-    return Band(e.value, e.low, e.high, e.n)
+BAND_COLUMN = "one-run band"
 
 
-def single_trials(grid: Grid) -> TableData:
-    """Where single trials fall: mean and IQM with intervals, the central 95% of single
-    trials, and the range of per-triple means."""
+def band_caption(confidence: float) -> str:
+    """What the one-run band and its 'covers' column mean."""
+    short = int(np.ceil(2 / (1 - confidence) - 1 - 1e-9))
+    return (
+        f"{BAND_COLUMN}: [j-th smallest, j-th largest] of the n single trials, the narrowest "
+        f"such band that holds one new run with chance >= {confidence:.0%}; covers: that "
+        "chance exactly, (n + 1 - 2j) / (n + 1), for exchangeable runs. Below "
+        f"{short} trials no band reaches {confidence:.0%}: it is [min, max] and 'covers' "
+        "gives its smaller chance"
+    )
+
+
+def single_trials(grid: MetricGrid) -> TableData:
+    """Where single trials fall: mean and IQM with intervals, the one-run band with its
+    exact coverage, and the range of per-triple means."""
     kind = NEW_CLASS
     t = TableData(
         "single_trials",
         "Single trials: spread of one run",
-        ["arch", "quantity", "mean", "IQM", "95% of trials", "triples"],
+        ["arch", "quantity", "mean", "IQM", BAND_COLUMN, "covers", "triples"],
         interval=kind,
         keys=2,
     )
     for arch in grid.gans:
-        for label, values in TRIAL_QUANTITIES:
-            x = values(grid, arch)
-            iqm = grid.design.statistic(stats.iqm, x, kind=kind) if (~np.isnan(x)).any() else None
+        for m in SINGLE_TRIALS:
+            x = m(grid, arch)
+            iqm = (
+                grid.intervals.statistic(stats.iqm, x, kind=kind, bounds=m.bounds)
+                if (~np.isnan(x)).any()
+                else None
+            )
+            band = single_trial_band(x, grid.confidence)
             t.rows.append(
                 [
                     arch,
-                    label,
-                    grid.design.mean(x, kind=kind),
+                    m.label,
+                    grid.intervals.mean(x, kind=kind, bounds=m.bounds),
                     iqm,
-                    prediction_band(x),
+                    band,
+                    Percent(100 * band.coverage),
                     triple_range(x),
                 ]
             )
     t.caption = caption(
         kind,
-        "IQM: mean of the middle 50% of trials (rliable); 95% of trials: the central 95% "
-        "of single-trial values (where one new run falls; it does not shrink with more "
-        "trials); triples: min-max over triples of the mean over seeds",
+        "IQM: mean of the middle 50% of trials (rliable); " + band_caption(grid.confidence),
+        "triples: min-max over triples of the mean over seeds",
     )
     return t
 
 
-def coverage(grid: Grid, invalid: list[tuple[str, str]], notes: dict) -> TableData:
+def coverage(grid: MetricGrid, invalid: list[tuple[str, str]], notes: dict) -> TableData:
     """What the results hold: trials per arch and seed, missing triples, left-out files."""
     t = TableData("coverage", "Coverage", ["arch", "seed", "trials", "missing triples"], keys=2)
     trials = grid.df.drop_duplicates("trial_key")
@@ -344,8 +294,8 @@ def coverage(grid: Grid, invalid: list[tuple[str, str]], notes: dict) -> TableDa
             t.rows.append(
                 [arch, seed, len(found), f"{len(missing)}" + (f" ({shown})" if missing else "")]
             )
-    cross = grid.df[grid.df.suite == "cross_fake"].trial_key.nunique()
-    d = grid.design
+    cross = grid.df[grid.df.suite == CROSS_FAKE].trial_key.nunique()
+    d = grid.intervals
     per_class = d.incidence.sum(axis=1)
     lines = [
         f"protocol {notes['protocol']} (found: {', '.join(notes['protocols'])}); "

@@ -5,6 +5,11 @@ its budget) and at its final step. Earlier checkpoints are grouped by epoch; the
 one is its own stage, "final", because under `--max-steps` its epoch may differ between
 trials. Means are paired across stages only through the shared design: a stage holds the
 trials that reached it.
+
+A trend is a claim like the others: the last row of each architecture is the paired
+difference, final minus the first checkpoint, over the trials present at both, with its
+interval for a new class. Whether a gap grows along training is read there, not from the
+stages' separate intervals.
 """
 
 from __future__ import annotations
@@ -13,21 +18,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analysis.design import Grid
-from analysis.inference import CAPTIONS, NEW_CLASS
+from analysis.grid import MetricGrid
+from analysis.inference import BOUNDED_CAPTION, CAPTIONS, NEW_CLASS, difference_bounds
+from analysis.measures import TRAINING, Measure
 from analysis.render import PLUS_MINUS, TableData
 from analysis.stats import Estimate
-from analysis.tables import AUROC_OWN, OWN_FAKES, REAL_RECALL, estimates
+from analysis.tables import cell, estimates
 
-QUANTITIES = {
-    "own fakes flagged": OWN_FAKES,
-    "seen reals passed": REAL_RECALL.seen,
-    "unseen reals passed": REAL_RECALL.unseen,
-    "recall gap": REAL_RECALL.gap,
-    "AUROC vs seen": AUROC_OWN.seen,
-    "AUROC vs unseen": AUROC_OWN.unseen,
-    "AUROC gap": AUROC_OWN.gap,
-}
+MEASURES: list[Measure] = [
+    m for _, fakes, c in TRAINING for m in (fakes, c.seen, c.unseen, c.gap) if m is not None
+]
+"""Every measure a stage holds."""
 
 
 @dataclass
@@ -38,38 +39,51 @@ class Stage:
     """The epoch as text, or 'final'."""
     epoch: float
     """The checkpoint's epoch; for 'final' the mean over trials of their final epoch."""
-    values: dict[str, Estimate]
-    """QUANTITIES' means with their intervals."""
+    values: dict[Measure, Estimate]
+    """MEASURES' means with their intervals."""
+    grid: MetricGrid
+    """The stage's trials, on the shared design."""
 
 
-def _final_epoch(grid: Grid, arch: str) -> float:
+def _final_epoch(grid: MetricGrid, arch: str) -> float:
     rows = grid.df[grid.df.arch == arch].drop_duplicates("trial_key")
     epoch = rows.checkpoint_epoch.fillna(rows.epochs) if "checkpoint_epoch" in rows else rows.epochs
     return float(epoch.mean()) if len(epoch) else np.nan
 
 
-def stages(grid: Grid, checkpoints: dict[float, Grid], kind: str = NEW_CLASS):
+def stages(grid: MetricGrid, checkpoints: dict[float, MetricGrid], kind: str = NEW_CLASS):
     """{arch: [Stage] in training order} of every GAN architecture.
 
     Args:
         grid: the final checkpoints.
-        checkpoints: {epoch: grid} of the earlier ones (`analysis.design.checkpoint_grids`).
+        checkpoints: {epoch: grid} of the earlier ones (`analysis.grid.checkpoint_grids`).
     """
     grids = [(f"{e:g}", e, g) for e, g in checkpoints.items()]
     out = {}
     for arch in grid.gans:
         found = []
         for label, epoch, g in [*grids, ("final", _final_epoch(grid, arch), grid)]:
-            if not g.has(arch, "own_fake", "generated_recall"):
+            first = MEASURES[0]
+            if not (~np.isnan(first(g, arch))).any():
                 continue
-            est = estimates(g, [f(g, arch) for f in QUANTITIES.values()], kind)
-            found.append(Stage(label, epoch, dict(zip(QUANTITIES, est, strict=True))))
+            est = estimates(g, [cell(g, m, arch) for m in MEASURES], kind)
+            found.append(Stage(label, epoch, dict(zip(MEASURES, est, strict=True)), g))
         out[arch] = found
     return out
 
 
-def along_training(grid: Grid, checkpoints: dict[float, Grid]) -> TableData:
-    """Own fakes flagged, reals passed (seen, unseen), AUROC and the gap, per epoch."""
+def trend(first: Stage, last: Stage, arch: str, kind: str = NEW_CLASS) -> dict[Measure, Estimate]:
+    """Per measure, last minus first stage, paired on (seed, triple), with its interval."""
+    cells = [
+        (m(last.grid, arch) - m(first.grid, arch), difference_bounds(m.bounds, m.bounds))
+        for m in MEASURES
+    ]
+    return dict(zip(MEASURES, estimates(last.grid, cells, kind), strict=True))
+
+
+def along_training(grid: MetricGrid, checkpoints: dict[float, MetricGrid]) -> TableData:
+    """Own fakes flagged, reals passed (seen, unseen), AUROC and the gap, per epoch; and
+    the change from the first checkpoint to the final step."""
     kind = NEW_CLASS
     t = TableData(
         "training",
@@ -79,38 +93,36 @@ def along_training(grid: Grid, checkpoints: dict[float, Grid]) -> TableData:
         keys=3,
     )
     finals = []
+
+    def rows(arch, label, values):
+        for name, fakes, c in TRAINING:
+            t.rows.append(
+                [
+                    arch,
+                    label,
+                    name,
+                    None if fakes is None else values[fakes],
+                    values[c.seen],
+                    values[c.unseen],
+                    values[c.gap],
+                ]
+            )
+
     for arch, found in stages(grid, checkpoints, kind).items():
         for s in found:
-            v = s.values
-            t.rows.append(
-                [
-                    arch,
-                    s.label,
-                    "recall",
-                    v["own fakes flagged"],
-                    v["seen reals passed"],
-                    v["unseen reals passed"],
-                    v["recall gap"],
-                ]
-            )
-            t.rows.append(
-                [
-                    arch,
-                    s.label,
-                    "AUROC",
-                    None,
-                    v["AUROC vs seen"],
-                    v["AUROC vs unseen"],
-                    v["AUROC gap"],
-                ]
-            )
+            rows(arch, s.label, s.values)
             if s.label == "final":
                 finals.append(f"{arch} {s.epoch:.3g}")
+        if len(found) > 1:
+            rows(arch, f"final - {found[0].label}", trend(found[0], found[-1], arch, kind))
     t.caption = "\n".join(
         [
             "recall: fakes flagged / reals passed at probability 0.5; AUROC: own fakes "
             f"against seen or unseen reals; mean and CI ({PLUS_MINUS}); " + CAPTIONS[kind],
-            "final: each trial's last step (mean epoch: " + (", ".join(finals) or "-") + ")",
+            BOUNDED_CAPTION,
+            "final: each trial's last step (mean epoch: " + (", ".join(finals) or "-") + "); "
+            "final - e: the paired change from the first checkpoint e to the final step, "
+            "over the trials present at both (a gap grows only where its CI lies above 0)",
         ]
     )
     return t

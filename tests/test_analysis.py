@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from analysis.design import Grid, select
+from analysis.grid import MetricGrid, select
 from analysis.load import load_results
 from analysis.render import fmt, rich_table
 from analysis.stats import Estimate
@@ -99,7 +99,7 @@ def test_load_and_grid(root):
     assert results.invalid == []
     assert set(results.checkpoints.checkpoint_epoch) == set(CHECKPOINTS)
     df, notes = select(results.metrics)
-    grid = Grid(df, resamples=200)
+    grid = MetricGrid(df, resamples=200)
     assert grid.shape == (10, 3)
     assert grid.gans == ["brownlee", "hands_on"]
     assert grid.detectors == {
@@ -119,8 +119,8 @@ def test_every_table_has_the_known_answers(root):
     head = t["headline"]
     point(cell(head, "accuracy (report's table)", "hands_on"), 0.63, n=30)
     point(cell(head, "unseen-class reals passed", "brownlee"), 0.5)
-    point(cell(head, "gap: seen - unseen", "hands_on"), 0.07)
-    point(cell(head, "AUROC gap: seen - unseen", "brownlee"), 0.02)
+    point(cell(head, "real recall gap", "hands_on"), 0.07)
+    point(cell(head, "AUROC own fakes gap", "brownlee"), 0.02)
     point(cell(head, "brownlee fakes flagged", "hands_on"), 0.75)
     assert cell(head, "brownlee fakes flagged", "brownlee") is None  # own: not "other"
     assert head["interval"] == "a new class" and "CI for a new class" in head["caption"]
@@ -128,18 +128,23 @@ def test_every_table_has_the_known_answers(root):
     report = rows_by(t["report"], keys=2)
     row = report[("overall: accuracy", 1)]  # hands_on: every trial 0.63 = the report
     assert row[2] == 0.63 and row[4]["low"] == row[4]["high"] == pytest.approx(0.63)
-    assert row[5] == 50.0 and row[6] == "yes"
+    assert row[5] == pytest.approx(100 * 29 / 31)  # 30 trials: [min, max] holds 29 / 31
+    assert row[6] == 50.0 and row[7] == "yes"
     row = report[("overall: accuracy", 2)]  # brownlee: 0.70 in every trial, report 0.76
-    assert row[5] == 100.0 and row[6] == "no"
+    assert row[6] == 100.0 and row[7] == "no"
     assert report[("other GAN's fakes: recall", 1)][3] == pytest.approx(0.75)
 
     claims = t["claims"]["rows"]
-    beats = [r for r in claims if r[0] == "1" and "unseen reals" in r[1]][0]
+    beats = [r for r in claims if r[0] == "1" and "unseen-class reals" in r[1]][0]
     point(beats[2], 0.1)
-    assert beats[3]["value"] == 1.0 and beats[4] == "supported"
-    seen_unseen = [r for r in claims if r[0] == "3" and "hands_on: recall" in r[1]][0]
+    assert beats[4] == beats[5] == "supported"  # per claim and after Holm
+    # brownlee wins all 30 cells, of 9 classes: P(X>Y) rests on the classes, not [1, 1]
+    assert beats[3]["value"] == beats[3]["high"] == 1.0
+    assert beats[3]["low"] == pytest.approx(0.025 ** (1 / 9))
+    seen_unseen = [r for r in claims if r[0] == "3" and "hands_on: real recall unseen" in r[1]][0]
     point(seen_unseen[2], -0.07)
     assert seen_unseen[4] == "not supported"
+    assert t["claims"]["columns"][-1] == "Holm" and "Holm" in t["claims"]["caption"]
 
     effect = rows_by(t["class_effect"], keys=2)
     shirt = effect[("6 Shirt", "hands_on")]
@@ -164,13 +169,16 @@ def test_detection_along_training(root):
     rows = rows_by(table_json(root, "--tables", "training")["training"], keys=3)
     assert [k[1] for k in rows if k[0] == "hands_on"] == ["0.25", "0.25", "0.5", "0.5"] + [
         "final"
-    ] * 2
+    ] * 2 + ["final - 0.25"] * 2
     point(rows[("hands_on", "0.25", "recall")][3], 0.45, n=30)
     point(rows[("hands_on", "0.5", "recall")][3], 0.7)
     point(rows[("hands_on", "final", "recall")][3], 0.8)
     point(rows[("hands_on", "final", "recall")][6], 0.07)  # seen - unseen real recall
     point(rows[("brownlee", "final", "AUROC")][6], 0.02)
     assert rows[("brownlee", "0.5", "AUROC")][3] is None
+    trend = rows[("hands_on", "final - 0.25", "recall")]
+    point(trend[3], 0.8 - 0.45)  # own fakes flagged, paired: final minus epoch 0.25
+    point(trend[6], 0.0)  # the gap did not change
 
 
 def test_dedicated_detector_against_the_discriminators(root):
@@ -178,24 +186,24 @@ def test_dedicated_detector_against_the_discriminators(root):
     rows = rows_by(t["detector"], keys=3)
     flagged = rows[("brownlee", "hands_on", "brownlee fakes flagged")]
     point(flagged[3], 0.9), point(flagged[4], 0.75), point(flagged[5], 0.15)
-    reals = rows[("hands_on", "brownlee", "unseen reals passed")]
+    reals = rows[("hands_on", "brownlee", "unseen-class reals passed")]
     point(reals[3], 0.6), point(reals[4], 0.5), point(reals[5], 0.1)
     claims = t["claims"]["rows"]
     five = {r[1].split(":")[0]: r for r in claims if r[0] == "5"}
     assert len(five) == 4
-    point(five["brownlee fakes, flagged"][2], 0.15)  # 0.9 vs hands_on's 0.75
-    point(five["hands_on fakes, flagged"][2], -0.05)  # 0.9 vs brownlee's 0.95
-    assert five["brownlee fakes, flagged"][4] == "supported"
-    assert five["hands_on fakes, flagged"][4] == "not supported"
-    assert five["hands_on fakes, flagged"][3]["value"] == 0.0  # P(detector > brownlee)
-    assert five["hands_on fakes, AUROC vs seen reals"][4] == "supported"  # 0.97 vs 0.5
+    point(five["brownlee fakes flagged"][2], 0.15)  # 0.9 vs hands_on's 0.75
+    point(five["hands_on fakes flagged"][2], -0.05)  # 0.9 vs brownlee's 0.95
+    assert five["brownlee fakes flagged"][4] == "supported"
+    assert five["hands_on fakes flagged"][4] == "not supported"
+    assert five["hands_on fakes flagged"][3]["value"] == 0.0  # P(detector > brownlee)
+    assert five["AUROC hands_on fakes vs seen"][4] == "supported"  # 0.97 vs 0.5
     six = [r for r in claims if r[0] == "6"]
     assert [r[2]["value"] for r in six] == pytest.approx([0.2, 0.1])  # vs hands_on, brownlee
 
 
 def test_margins_are_flags(root):
     claims = table_json(root, "--tables", "claims", "--margin-seen-unseen", "0.08")["claims"]
-    row = [r for r in claims["rows"] if r[0] == "3" and "hands_on: recall" in r[1]][0]
+    row = [r for r in claims["rows"] if r[0] == "3" and "hands_on: real recall unseen" in r[1]][0]
     assert row[4] == "supported" and "in ±0.08" in row[1]
     assert "--margin-seen-unseen 0.08" in claims["caption"]
 
@@ -210,9 +218,34 @@ def test_noisy_paired_difference_has_the_known_sign(tmp_path):
 
     write_root(str(tmp_path), ARCHS, SEEDS, TRIPLES, value, cross=False)
     t = table_json(tmp_path, "--tables", "claims")
-    beats = [r for r in t["claims"]["rows"] if "seen reals passed" in r[1]][0]
+    beats = [r for r in t["claims"]["rows"] if "seen-class reals passed" in r[1]][0]
     assert 0 < beats[2]["low"] < beats[2]["value"] < beats[2]["high"]
     assert beats[4] == "supported" and 0.9 < beats[3]["value"] <= 1
+
+
+def test_no_interval_leaves_its_range(tmp_path):
+    """Rates near 0 and 1, noisy: every exported interval of a bounded quantity stays in
+    its range (JSON gives each cell's range), and each range is the measure's."""
+    rng = np.random.default_rng(2)
+
+    def value(arch, suite, metric, gen, class_id, seed, triple, epoch=None):
+        if metric == "op_threshold":
+            return rng.normal(0, 3)  # a logit: unbounded
+        near = 0.002 if (metric == "false_flag_rate" or "heldout" in metric) else 0.997
+        return float(np.clip(near + rng.normal(0, 0.004), 0, 1))
+
+    write_root(str(tmp_path), ARCHS, (0, 1), TRIPLES, value, checkpoints=(0.5,), detectors=True)
+    ranges = {}
+    for t in table_json(tmp_path, "--tables", "all").values():
+        for row in t["rows"]:
+            for c in row:
+                if isinstance(c, dict) and "range" in c:
+                    lo, hi = (-np.inf if c["range"][0] is None else c["range"][0],
+                              np.inf if c["range"][1] is None else c["range"][1])  # fmt: skip
+                    assert lo <= c["low"] <= c["value"] <= c["high"] <= hi, (t["name"], row)
+                    ranges.setdefault((lo, hi), set()).add(t["name"])
+    assert set(ranges) == {(0, 1), (-1, 1), (-2, 2), (-np.inf, np.inf)}  # (-2, 2): a gap's trend
+    assert ranges[(-np.inf, np.inf)] == {"operating_point"}  # the threshold only
 
 
 def test_partial_and_invalid_results(tmp_path):

@@ -1,22 +1,29 @@
-"""Exact answers on tiny designs, and coverage of both interval kinds by simulation."""
+"""Exact answers on tiny designs, and coverage of both interval kinds by simulation
+(the scenarios of tests/simulate_coverage.py, with fewer sweeps)."""
 
 import functools
 import itertools
 
 import numpy as np
 import pytest
+import simulate_coverage as sim
 from scipy import stats as sps
 
 from analysis import stats
 from analysis.inference import (
     NEW_CLASS,
+    SIGNED,
     THESE_CLASSES,
-    Design,
+    UNIT,
+    Intervals,
     as_triples,
     greater_than,
+    holm,
+    interval,
     jackknife_means,
+    p_value,
     percentile_of,
-    prediction_interval,
+    single_trial_band,
     tost,
 )
 from analysis.stats import Estimate
@@ -37,12 +44,12 @@ def test_triples_from_strings_or_tuples():
 def test_class_jackknife_by_hand():
     # dropping class c leaves exactly the one triple without c: theta_{-c} = 6, 3, 2, 1
     x = np.array([[1.0], [2.0], [3.0], [6.0]])
-    e = Design(FOUR, 1).mean(x, kind=NEW_CLASS)
+    e = Intervals(FOUR, 1).mean(x, kind=NEW_CLASS)
     se = np.sqrt(3 / 4 * (3**2 + 0**2 + 1**2 + 2**2))  # deviations from their mean 3
     half = sps.t.ppf(0.975, 3) * se
     assert (e.value, e.n) == (3.0, 4)
     assert (e.low, e.high) == pytest.approx((3 - half, 3 + half))
-    g = Design(FOUR, 1).statistic(stats.mean, x, kind=NEW_CLASS)
+    g = Intervals(FOUR, 1).statistic(stats.mean, x, kind=NEW_CLASS)
     assert (g.low, g.high) == pytest.approx((e.low, e.high))
 
 
@@ -60,51 +67,94 @@ def test_class_jackknife_counts_only_classes_with_data():
     assert e.value == 2.0 and np.isnan(e.low) and np.isnan(e.high)
 
 
-def test_seed_bootstrap_rescales_by_sqrt_s_over_s_minus_1():
-    # one triple, seeds [0, 1]: resampled means 0, .5, 1 with chance 1/4, 1/2, 1/4; the
-    # 2.5% and 97.5% points are 0 and 1, widened by sqrt(2) about 0.5
-    e = Design([(0, 1, 2)], 2, resamples=4000, seed=3).mean(
-        np.array([[0.0, 1.0]]), kind=THESE_CLASSES
-    )
-    assert (e.value, e.n) == (0.5, 2)
-    assert (e.low, e.high) == pytest.approx((0.5 - np.sqrt(0.5), 0.5 + np.sqrt(0.5)))
+def test_seed_variance_by_hand():
+    # one triple, seeds [0, 1]: the mean's variance is s^2 / 2 = 0.5 / 2, t with 1 df
+    e = Intervals([(0, 1, 2)], 2).mean(np.array([[0.0, 1.0]]), kind=THESE_CLASSES)
+    half = sps.t.ppf(0.975, 1) * 0.5
+    assert (e.value, e.n, e.spread.df) == (0.5, 2, 1)
+    assert (e.low, e.high) == pytest.approx((0.5 - half, 0.5 + half))
 
 
-def test_seed_bootstrap_keeps_triples_and_present_seeds():
+def test_one_seed_triples_take_the_pooled_seed_variance():
     x = np.array([[0.0, 1.0, nan], [5.0, nan, nan], [2.0, 2.0, 2.0]])
-    d = Design([(0, 1, 2), (0, 1, 3), (0, 2, 3)], 3, resamples=500, seed=1)
-    counts = d.counts(~np.isnan(x)).reshape(500, 3, 3)
-    assert (counts.sum(axis=2) == [2, 1, 3]).all() and (counts[:, :, 2][:, :2] == 0).all()
-    assert (counts[:, 1, 0] == 1).all()  # a one-seed triple adds no seed variance
+    d = Intervals([(0, 1, 2), (0, 1, 3), (0, 2, 3)], 3)
     e = d.mean(x, kind=THESE_CLASSES)
     assert e.value == pytest.approx(12 / 6) and e.n == 6
-    # only triple 0 varies: its mean moves by +-0.5 * sqrt(2) at the extremes, weight 2/6
-    assert (e.low, e.high) == pytest.approx((2 - np.sqrt(0.5) / 3, 2 + np.sqrt(0.5) / 3))
-    assert d.mean(x, kind=THESE_CLASSES) == e  # deterministic given the seed
+    # pooled within-triple variance (0.5 + 0) / (1 + 2); each trial weighs 1/6
+    own, borrowed = 2 * 0.5 / 36, (1 / 6) / 36
+    assert e.spread.se == pytest.approx(np.sqrt(own + borrowed))
+    assert e.spread.df == pytest.approx((own + borrowed) ** 2 / (own**2 + borrowed**2 / 3))
+    alone = d.mean(
+        np.array([[1.0, nan, nan], [5.0, nan, nan], [2.0, nan, nan]]), kind=THESE_CLASSES
+    )
+    assert alone.value == pytest.approx(8 / 3) and np.isnan(alone.low)  # no seed variance at all
 
 
-def test_count_path_equals_materialised_resamples():
+def test_bootstrap_statistic_agrees_with_the_exact_variance():
     x = np.random.default_rng(1).random((4, 3))
-    d = Design(FOUR, 3, resamples=300, seed=2)
-    fast, slow = d.mean(x, kind=THESE_CLASSES), d.statistic(stats.mean, x, kind=THESE_CLASSES)
-    assert (fast.value, fast.low, fast.high) == pytest.approx((slow.value, slow.low, slow.high))
+    d = Intervals(FOUR, 3, resamples=4000, seed=2)
+    exact, boot = d.mean(x, kind=THESE_CLASSES), d.statistic(stats.mean, x, kind=THESE_CLASSES)
+    # the bootstrap: t with n - T = 8 df; the exact variance: Satterthwaite's df, at most that
+    assert boot.value == exact.value and boot.spread.df == 8 and 1 < exact.spread.df <= 8
+    assert boot.spread.se == pytest.approx(exact.spread.se, rel=0.05)
     many = d.means(np.stack([x, 2 * x, np.full((4, 3), nan)]), kind=THESE_CLASSES)
-    assert (many[0].low, many[0].high) == pytest.approx((fast.low, fast.high))
-    assert many[1].high == pytest.approx(2 * fast.high)
+    assert (many[0].low, many[0].high) == pytest.approx((exact.low, exact.high))
+    assert many[1].high == pytest.approx(2 * exact.high)
     assert many[2].n == 0 and np.isnan(many[2].value)
+    x[0, 1:] = nan  # a one-seed triple: the bootstrap has no seed variance for it
+    assert np.isnan(d.statistic(stats.mean, x, kind=THESE_CLASSES).low)
 
 
 def test_constant_scores_give_a_point_interval():
-    for kind in (THESE_CLASSES, NEW_CLASS):
-        e = Design(FOUR, 2, 100).mean(np.full((4, 2), 0.25), kind=kind)
+    for kind, bounds in itertools.product((THESE_CLASSES, NEW_CLASS), (UNIT, (-np.inf, np.inf))):
+        e = Intervals(FOUR, 2, 100).mean(np.full((4, 2), 0.25), kind=kind, bounds=bounds)
         assert (e.value, e.low, e.high, e.n) == pytest.approx((0.25, 0.25, 0.25, 8))
+
+
+def test_every_value_at_an_end_rests_on_the_units():
+    # all 8 trials of 4 classes at 1: Clopper-Pearson for 4 of 4 (the classes, not the trials)
+    e = Intervals(FOUR, 2).mean(np.ones((4, 2)), kind=NEW_CLASS, bounds=UNIT)
+    assert (e.value, e.high) == (1.0, 1.0) and e.low == pytest.approx(0.025 ** (1 / 4))
+    e = Intervals(FOUR, 2).mean(np.zeros((4, 2)), kind=THESE_CLASSES, bounds=UNIT)
+    assert (e.value, e.low) == (0.0, 0.0) and e.high == pytest.approx(1 - 0.025 ** (1 / 8))
+
+
+@pytest.mark.parametrize("kind", [NEW_CLASS, THESE_CLASSES])
+def test_bounded_intervals_stay_inside_their_range(kind):
+    rng = np.random.default_rng(3)
+    for centre in (0.002, 0.5, 0.998):
+        x = np.clip(centre + rng.normal(0, 0.05, (4, 2)), 0, 1)
+        e = Intervals(FOUR, 2).mean(x, kind=kind, bounds=UNIT)
+        assert 0 <= e.low <= e.value <= e.high <= 1, (centre, e)
+        wide = Intervals(FOUR, 2).mean(x, kind=kind)  # unbounded: may leave [0, 1]
+        assert wide.spread.se == pytest.approx(e.spread.se)
+        d = Intervals(FOUR, 2).mean(2 * x - 1, kind=kind, bounds=SIGNED)
+        assert -1 <= d.low <= d.high <= 1
+
+
+def test_p_values_agree_with_the_interval():
+    rng = np.random.default_rng(8)
+    d = Intervals(FOUR, 3)
+    for kind, bounds in itertools.product((NEW_CLASS, THESE_CLASSES), (UNIT, (-np.inf, np.inf))):
+        e = d.mean(0.7 + rng.normal(0, 0.1, (4, 3)), kind=kind, bounds=bounds)
+        for bound in (e.low, e.high):
+            side = "above" if bound == e.low else "below"
+            assert p_value(e, bound, side) == pytest.approx(0.025, abs=1e-6), (kind, bounds)
+        assert interval(e.value, e.spread, 0.95) == pytest.approx((e.low, e.high))
+        assert p_value(e, e.value, "above") > 0.3
+
+
+def test_holm():
+    assert holm([0.01, 0.04, 0.03, nan], 0.05) == [True, False, False, False]
+    assert holm([0.01, 0.02, 0.03], 0.05) == [True, True, True]  # 0.01 <= .05/3, .02 <= .025
+    assert holm([], 0.05) == []
 
 
 def test_paired_difference_uses_pairs_present_in_both():
     x = np.array([[1.0, 2.0], [1.0, nan], [1.0, 1.0], [0.0, 0.0]])
     y = np.array([[0.0, 1.0], [0.0, 0.0], [nan, 0.0], [-1.0, -1.0]])
     for kind in (THESE_CLASSES, NEW_CLASS):
-        d = Design(FOUR, 2, 200).difference(x, y, kind=kind)
+        d = Intervals(FOUR, 2, 200).difference(x, y, kind=kind)
         assert d.value == 1.0 and d.n == 6
 
 
@@ -113,13 +163,20 @@ def test_probability_of_improvement_exact():
     y = np.array([[0.0, 2.0], [4.0, 1.0], [1.0, 0.0], [1.0, 4.0]])
     # matched cells: 1>0, 2=2, 3<4, 1=1, 1>0, 0<1, 5>4 -> (1 + .5 + 0 + .5 + 1 + 0 + 1) / 7
     for kind in (THESE_CLASSES, NEW_CLASS):
-        p = Design(FOUR, 2, 200).probability_of_improvement(x, y, kind=kind)
+        p = Intervals(FOUR, 2, 200).probability_of_improvement(x, y, kind=kind)
         assert p.value == pytest.approx(4 / 7) and p.n == 7 and 0 <= p.low <= p.high <= 1
-    assert Design(FOUR, 2, 50).probability_of_improvement(x + 9, y, kind=NEW_CLASS).value == 1
+    # every cell agrees: Clopper-Pearson for 8 of 8 wins, not [1, 1]
+    pilot = Intervals(sim.PILOT, 1).probability_of_improvement(
+        np.ones((8, 1)), np.zeros((8, 1)), kind=NEW_CLASS
+    )
+    assert (pilot.value, pilot.high) == (1, 1) and pilot.low == pytest.approx(0.025 ** (1 / 8))
+    # for a new class at most the classes count: 4 of 4, though there are 7 cells
+    p = Intervals(FOUR, 2, 50).probability_of_improvement(x + 9, y, kind=NEW_CLASS)
+    assert p.value == 1 and p.low == pytest.approx(0.025 ** (1 / 4))
 
 
 def test_shape_and_kind_errors():
-    d = Design(FOUR, 2, 50)
+    d = Intervals(FOUR, 2, 50)
     with pytest.raises(ValueError, match="design"):
         d.mean(np.zeros((4, 3)), kind=THESE_CLASSES)
     with pytest.raises(ValueError, match="shape"):
@@ -132,10 +189,23 @@ def test_shape_and_kind_errors():
         jackknife_means(np.zeros((1, 3, 2)), FOUR)
 
 
-def test_prediction_interval_and_percentile_of_ties():
-    v = np.append(np.arange(101.0), nan)
-    e = prediction_interval(v)
-    assert (e.value, e.low, e.high, e.n) == pytest.approx((50.0, 2.5, 97.5, 101))
+def test_single_trial_band_and_its_exact_coverage():
+    # j = floor((n + 1) * 0.025): 101 trials -> the 2nd smallest and largest, 98 / 102
+    b = single_trial_band(np.append(np.arange(101.0), nan))
+    assert (b.value, b.low, b.high, b.n) == (50.0, 1.0, 99.0, 101)
+    assert b.coverage == pytest.approx(98 / 102)
+    for n, j in ((8, 1), (38, 1), (39, 1), (79, 2), (600, 15)):
+        b = single_trial_band(np.arange(float(n)))
+        assert (b.low, b.high) == (j - 1, n - j) and b.coverage == pytest.approx(
+            (n + 1 - 2 * j) / (n + 1)
+        )
+    assert (
+        single_trial_band(np.arange(38.0)).coverage
+        < 0.95
+        <= single_trial_band(np.arange(39.0)).coverage
+    )
+    assert single_trial_band(np.arange(8.0), confidence=0.5).coverage == pytest.approx(5 / 9)
+    assert np.isnan(single_trial_band(np.full(3, nan)).coverage)
     ties = np.array([[1.0, 2.0], [2.0, 3.0], [nan, nan]])
     assert [percentile_of(a, ties) for a in (0, 1, 2, 2.5, 3, 4)] == [0, 12.5, 50, 75, 87.5, 100]
     assert np.isnan(percentile_of(1.0, np.full(3, nan)))
@@ -169,7 +239,7 @@ def test_class_gap_by_brute_force():
     rng = np.random.default_rng(4)
     rates = rng.random((120, 3))
     has0 = (np.array(ALL) == 0).any(axis=1)
-    g = Design(ALL, 3, 200).class_gap(rates, rates, 0, kind=NEW_CLASS)  # roles masked inside
+    g = Intervals(ALL, 3, 200).class_gap(rates, rates, 0, kind=NEW_CLASS)  # roles masked inside
     assert g.held.value == pytest.approx(rates[has0].mean())
     assert g.seen.value == pytest.approx(rates[~has0].mean())
     assert g.difference.n == 360
@@ -222,7 +292,7 @@ def sweeps(request):
 
 @pytest.fixture(scope="module")
 def design():
-    return Design(ALL, 5, resamples=RESAMPLES, seed=0)
+    return Intervals(ALL, 5, resamples=RESAMPLES, seed=0)
 
 
 def _coverage(estimates, target) -> float:
@@ -233,23 +303,41 @@ def _coverage(estimates, target) -> float:
 
 def test_new_class_interval_covers_the_population_mean(sweeps, design):
     name, x, y, _, _ = sweeps
-    mean = _coverage(design.means(x, kind=NEW_CLASS), MU_X)
-    diff = _coverage(design.means(x - y, kind=NEW_CLASS), MU_X - MU_Y)
+    mean = _coverage(design.means(x, kind=NEW_CLASS, bounds=UNIT), MU_X)
+    diff = _coverage(design.means(x - y, kind=NEW_CLASS, bounds=SIGNED), MU_X - MU_Y)
     print(f"{name}: NEW_CLASS mean {mean:.1%}, difference {diff:.1%}")
     assert mean >= 0.93 and diff >= 0.93, (name, mean, diff)
 
 
 def test_these_classes_interval_covers_the_conditional_mean(sweeps, design):
     name, x, y, cx, cy = sweeps
-    mean = _coverage(design.means(x, kind=THESE_CLASSES), cx)
-    diff = _coverage(design.means(x - y, kind=THESE_CLASSES), cx - cy)
+    mean = _coverage(design.means(x, kind=THESE_CLASSES, bounds=UNIT), cx)
+    diff = _coverage(design.means(x - y, kind=THESE_CLASSES, bounds=SIGNED), cx - cy)
     print(f"{name}: THESE_CLASSES mean {mean:.1%}, difference {diff:.1%}")
     assert 0.93 <= mean <= 0.97 and 0.93 <= diff <= 0.97, (name, mean, diff)
 
 
+def _triple_bootstrap_means(stack, resamples=RESAMPLES, seed=0, confidence=0.95):
+    """Release 0.2's interval: triples drawn with replacement, then seeds within each
+    drawn triple, as if the triples were independent. (M, T, S) -> [(low, high)]."""
+    _, T, S = stack.shape
+    rng = np.random.default_rng(seed)
+    cell = rng.integers(0, T, (resamples, T))[:, :, None] * S + rng.integers(
+        0, S, (resamples, T, S)
+    )
+    counts = np.zeros((resamples, T * S))
+    np.add.at(counts, (np.arange(resamples)[:, None], cell.reshape(resamples, -1)), 1)
+    values = stack.reshape(len(stack), -1)
+    present = ~np.isnan(values)
+    boot = (counts @ np.where(present, values, 0.0).T) / (counts @ present.T)
+    alpha = (1 - confidence) / 2
+    low, high = np.nanquantile(boot, [alpha, 1 - alpha], axis=0)
+    return [Estimate(np.nan, lo, hi) for lo, hi in zip(low, high, strict=True)]
+
+
 def test_old_triple_bootstrap_under_covers_the_population_mean():
     name, x, _, _, _ = _simulate("class-dominated")
-    old = _coverage(stats.Bootstrap(120, 5, resamples=RESAMPLES, seed=0).means(x), MU_X)
+    old = _coverage(_triple_bootstrap_means(x[:500]), MU_X)
     print(f"{name}: old triple bootstrap {old:.1%}")
     assert old < 0.60, old
 
@@ -268,10 +356,40 @@ def test_class_gap_coverage(design, partner_sd):
     rates = fixed[:, :, None] + rng.normal(0, 0.03, (n, 120, 5))
     given = fixed[:, has0].mean(axis=1) - fixed[:, ~has0].mean(axis=1)
     new = _coverage(
-        [g.difference for g in design.class_gaps(rates, rates, 0, kind=NEW_CLASS)], delta
+        [g.difference for g in design.class_gaps(rates, rates, 0, kind=NEW_CLASS, bounds=UNIT)],
+        delta,
     )
     these = _coverage(
-        [g.difference for g in design.class_gaps(rates, rates, 0, kind=THESE_CLASSES)], given
+        [g.difference for g in design.class_gaps(rates, rates, 0, kind=THESE_CLASSES, bounds=UNIT)],
+        given,
     )
     print(f"partner sd {partner_sd}: class gap NEW_CLASS {new:.1%}, THESE_CLASSES {these:.1%}")
     assert new >= 0.93 and 0.93 <= these <= 0.97, (partner_sd, new, these)
+
+
+# --- small designs, bounded quantities, P(X > Y), the band (tests/simulate_coverage.py) -----
+def _assert_rows(rows, at_least=0.93):
+    for r in rows:
+        print(r)
+        assert r.inside, r
+        assert r.coverage >= at_least, r
+
+
+def test_these_classes_small_designs_cover():
+    _assert_rows(sim.these_classes(1000))
+
+
+def test_bounded_rates_near_one_stay_inside_and_cover():
+    _assert_rows(sim.bounded_rates(1000, designs=("8 x 1", "10 x 1")))
+
+
+def test_probability_of_improvement_covers_and_never_collapses():
+    rows = sim.improvement(300)
+    _assert_rows(rows, at_least=0.95)
+    assert all(r.width > 0.2 for r in rows)  # the classes bound what all-agreeing cells say
+
+
+def test_band_coverage_is_the_order_statistic_value():
+    for r in sim.band(2000, sizes=(8, 40)):
+        print(r)
+        assert abs(r.coverage - r.true) < 0.02, r

@@ -3,7 +3,7 @@ import pytest
 from scipy import stats as sps
 
 from analysis import stats
-from analysis.stats import Bootstrap, Estimate
+from analysis.stats import Estimate
 
 nan = np.nan
 
@@ -32,13 +32,3 @@ def test_weighted_iqm_under_counts():
 
 def test_estimate_contains():
     assert Estimate(0.5, 0.4, 0.6).contains(0.6) and not Estimate(0.5, 0.4, 0.6).contains(0.7)
-
-
-def test_old_bootstrap_counts_and_determinism():
-    """The old triple bootstrap stays the regression reference of tests/test_inference.py."""
-    b = Bootstrap(4, 3, resamples=50, seed=7)
-    assert b.counts.shape == (50, 12) and (b.counts.sum(axis=1) == 12).all()
-    x = np.random.default_rng(0).random((4, 3))
-    assert Bootstrap(4, 3, 200, seed=1).mean(x) == Bootstrap(4, 3, 200, seed=1).mean(x)
-    e = Bootstrap(5, 2, 100).mean(np.full((5, 2), 0.25))
-    assert (e.value, e.low, e.high, e.n) == (0.25, 0.25, 0.25, 10)

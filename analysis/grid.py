@@ -1,9 +1,9 @@
 """The sweep's results as (triple x seed) grids, one per metric, on one shared design.
 
-`Grid.get(arch, suite, metric, ...)` returns a (T, S) array over every triple and seed
-found in the results (NaN where a trial is missing), so statistics of different
-architectures are paired on (seed, triple) by construction. `Grid.design` holds the
-resamples and class structure every interval of the grid shares (`analysis.inference`).
+`MetricGrid.get(arch, suite, metric, ...)` returns a (T, S) array over every triple and
+seed found in the results (NaN where a trial is missing), so statistics of different
+architectures are paired on (seed, triple) by construction. `MetricGrid.intervals` holds
+the class structure every interval of the grid shares (`analysis.inference.Intervals`).
 
 A dedicated detector (arch "detector") has one trial per (seed, triple, left-out
 generator); its rows are labelled `detector-lo-<left_out>` here, one "architecture" per
@@ -18,7 +18,8 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from analysis.inference import Design
+from analysis.inference import Intervals
+from analysis.measures import CROSS_FAKE
 
 NO_CLASS = -1
 DETECTOR = "detector"
@@ -38,12 +39,12 @@ def label_archs(df: pd.DataFrame) -> pd.DataFrame:
         return df
     det = df["left_out"].notna().to_numpy()
     label = np.where(det, DETECTOR_PREFIX + df["left_out"].fillna("").astype(str), df["arch"])
-    own = det & (df["suite"] != "cross_fake").to_numpy()
+    own = det & (df["suite"] != CROSS_FAKE).to_numpy()
     return df.assign(arch=label, generator_arch=np.where(own, label, df["generator_arch"]))
 
 
 @dataclass
-class Grid:
+class MetricGrid:
     """Metric values indexed by (arch, suite, generator, metric, class) -> (T, S)."""
 
     df: pd.DataFrame
@@ -55,7 +56,7 @@ class Grid:
     """The design's triples (default: those in `df`), rows of every grid."""
     seeds: list[int] | None = None
     """The design's seeds (default: those in `df`), columns of every grid."""
-    _shared: Design | None = field(default=None, repr=False)
+    _shared: Intervals | None = field(default=None, repr=False)
 
     def __post_init__(self):
         if self.triples is None:
@@ -72,20 +73,20 @@ class Grid:
         self._values = self._wide.to_numpy(dtype=np.float64)
         self._cross: dict[str, set[str]] = {}
         for arch, suite, generator, *_ in self._index:
-            if suite == "cross_fake":
+            if suite == CROSS_FAKE:
                 self._cross.setdefault(arch, set()).add(generator)
 
     @cached_property
-    def design(self) -> Design:
-        """The resamples and class structure of this grid's (triple x seed) design."""
+    def intervals(self) -> Intervals:
+        """The intervals of this grid's (triple x seed) design."""
         if self._shared is not None:
             return self._shared
-        return Design(self.triples, len(self.seeds), self.resamples, self.seed, self.confidence)
+        return Intervals(self.triples, len(self.seeds), self.resamples, self.seed, self.confidence)
 
-    def like(self, df: pd.DataFrame) -> Grid:
+    def like(self, df: pd.DataFrame) -> MetricGrid:
         """A grid of other rows (e.g. one checkpoint) on this grid's design."""
-        return Grid(
-            df, self.resamples, self.confidence, self.seed, self.triples, self.seeds, self.design
+        return MetricGrid(
+            df, self.resamples, self.confidence, self.seed, self.triples, self.seeds, self.intervals
         )
 
     @property
@@ -107,9 +108,11 @@ class Grid:
         """{label: left-out generator} of the dedicated detectors."""
         return {a: a[len(DETECTOR_PREFIX) :] for a in self.archs if a.startswith(DETECTOR_PREFIX)}
 
-    def get(self, arch, suite, metric, generator=None, class_id=NO_CLASS) -> np.ndarray:
-        """(T, S) values; all NaN when the results hold no such metric."""
-        i = self._index.get((arch, suite, generator or arch, metric, class_id))
+    def get(self, arch, suite, metric, generator=None, class_id=None) -> np.ndarray:
+        """(T, S) values (of one source class's per-class rows when `class_id` is given);
+        all NaN when the results hold no such metric."""
+        key = NO_CLASS if class_id is None else class_id
+        i = self._index.get((arch, suite, generator or arch, metric, key))
         if i is None:
             return np.full(self.shape, np.nan)
         return self._values[i].reshape(self.shape)
@@ -142,7 +145,7 @@ def select(df: pd.DataFrame, protocol: str | None = None) -> tuple[pd.DataFrame,
     return df[df.trial_key.isin(best.trial_key)], notes
 
 
-def checkpoint_grids(grid: Grid, checkpoints: pd.DataFrame | None) -> dict[float, Grid]:
+def checkpoint_grids(grid: MetricGrid, checkpoints: pd.DataFrame | None) -> dict[float, MetricGrid]:
     """{epoch: grid} of the checkpoints before the final one, of the trials in `grid`, on its
     design. Epochs are grouped after rounding to 6 significant digits."""
     if checkpoints is None or checkpoints.empty:

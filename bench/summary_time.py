@@ -1,7 +1,7 @@
 """Benchmark: summarising a full-size results root.
 
-    python -m bench.summarize [--archs hands_on,brownlee] [--seeds 10] [--keep DIR]
-    python -m bench.summarize --root DIR      # time an existing root (e.g. a kept one)
+    python -m bench.summary_time [--archs hands_on,brownlee] [--seeds 10] [--keep DIR]
+    python -m bench.summary_time --root DIR      # time an existing root (e.g. a kept one)
 
 Writes a synthetic results root of archs x seeds x 120 triples (2 x 10 x 120 = 2,400
 trials, each with its per-class rows and cross-generator files), then times loading it

@@ -1,0 +1,188 @@
+"""The analysis's vocabulary: suites, quantities and their contrasts, each defined once.
+
+A `Quantity` is one number per trial: a suite's metric (or 1 minus it), with its label
+and the range it lives in. A `Difference` is two quantities paired on (seed, triple),
+x - y, whose range follows from theirs. A `Contrast` holds a quantity on seen-class and
+on unseen-class reals; its `gap` (seen - unseen) is a Difference. Every table, claim,
+training stage, detector comparison and plot takes its quantities, labels and lists from
+here; suite names come from `fakedet.schema.SUITES`.
+
+The range decides the interval: a bounded quantity (rates, recall, AUROC, AP, and their
+differences) gets an interval inside its range by construction, an unbounded one (a
+logit threshold) a t interval (`analysis.inference`). Which population the interval
+speaks of ("these classes" or "a new class") is the table's choice, named in its caption.
+
+    OWN_FAKES(grid, "hands_on")                   # (T, S) values, NaN where missing
+    OTHER_FAKES(grid, "hands_on", "brownlee")     # of another generator's fakes
+    OTHER_FAKES.named("brownlee").label           # "brownlee fakes flagged"
+    REAL_RECALL.gap.bounds                        # (-1.0, 1.0)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from analysis.inference import UNBOUNDED, UNIT, Bounds, difference_bounds
+from fakedet.schema import SUITES
+
+# --- suites: the names of fakedet.schema.SUITES, checked at import ----------------------
+OWN_FAKE, CROSS_FAKE, TRAIN_FAKE, REAL_HELDOUT, REAL_TEST, OVERALL, OPERATING_POINT = (
+    SUITES[name].name
+    for name in (
+        "own_fake",
+        "cross_fake",
+        "train_fake",
+        "real_heldout",
+        "real_test",
+        "overall",
+        "operating_point",
+    )
+)
+FALSE_FLAG_RATE = "false_flag_rate"
+"""The metric of the per-class rows of the real suites (`Suite.per_class`)."""
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """One number per trial: `metric` of `suite` (1 - it when `complement`)."""
+
+    label: str
+    """How tables, claims and plots name it; "{generator}" stands for the other
+    generator of a cross_fake quantity (`named`)."""
+    suite: str
+    metric: str
+    bounds: Bounds = UNIT
+    """The range of its values: the interval of its mean stays inside."""
+    complement: bool = False
+    """1 - metric (reals passed = 1 - reals flagged)."""
+    generator: str | None = None
+    """Whose fakes, for cross_fake (`named`); None: the architecture's own."""
+
+    def __call__(self, grid, arch: str, generator: str | None = None, class_id=None):
+        """(T, S) values of `arch` in `grid` (of `generator`'s fakes, default this
+        quantity's; of one source class for per-class rows); all NaN when the results
+        hold none."""
+        values = grid.get(arch, self.suite, self.metric, generator or self.generator, class_id)
+        return 1.0 - values if self.complement else values
+
+    def named(self, generator: str) -> Quantity:
+        """This quantity of `generator`'s fakes, "{generator}" in its label filled in."""
+        return replace(self, label=self.label.format(generator=generator), generator=generator)
+
+
+@dataclass(frozen=True)
+class Difference:
+    """x - y paired on (seed, triple)."""
+
+    label: str
+    x: Quantity
+    y: Quantity
+
+    @property
+    def bounds(self) -> Bounds:
+        return difference_bounds(self.x.bounds, self.y.bounds)
+
+    def __call__(self, grid, arch: str, generator: str | None = None, class_id=None):
+        return self.x(grid, arch, generator, class_id) - self.y(grid, arch, generator, class_id)
+
+    def named(self, generator: str) -> Difference:
+        return Difference(
+            self.label.format(generator=generator), self.x.named(generator), self.y.named(generator)
+        )
+
+
+Measure = Quantity | Difference
+
+
+@dataclass(frozen=True)
+class Contrast:
+    """A quantity on seen-class reals and on unseen-class reals; `gap` = seen - unseen."""
+
+    label: str
+    seen: Quantity
+    unseen: Quantity
+
+    @property
+    def gap(self) -> Difference:
+        return Difference(f"{self.label} gap", self.seen, self.unseen)
+
+    def named(self, generator: str) -> Contrast:
+        return Contrast(
+            self.label.format(generator=generator),
+            self.seen.named(generator),
+            self.unseen.named(generator),
+        )
+
+
+def _ranking(stat: str, suite: str, fakes: str) -> Contrast:
+    """AUROC or AP of `fakes` against seen-class reals and against unseen-class reals."""
+    name = {"auroc": "AUROC", "ap": "AP"}[stat]
+    return Contrast(
+        f"{name} {fakes}",
+        Quantity(f"{name} {fakes} vs seen", suite, f"{stat}_test"),
+        Quantity(f"{name} {fakes} vs unseen", suite, f"{stat}_heldout"),
+    )
+
+
+# --- quantities ---------------------------------------------------------------------------
+OWN_FAKES = Quantity("own fakes flagged", OWN_FAKE, SUITES[OWN_FAKE].headline)
+OTHER_FAKES = Quantity("{generator} fakes flagged", CROSS_FAKE, SUITES[CROSS_FAKE].headline)
+SEEN_PASSED = Quantity("seen-class reals passed", REAL_TEST, SUITES[REAL_TEST].headline)
+UNSEEN_PASSED = Quantity("unseen-class reals passed", REAL_HELDOUT, SUITES[REAL_HELDOUT].headline)
+REALS_PASSED = Quantity("reals passed", OVERALL, "real_recall")
+ACCURACY = Quantity("accuracy (report's table)", OVERALL, SUITES[OVERALL].headline)
+HELD_FALSE_FLAGS = Quantity("false flags, held out", REAL_HELDOUT, FALSE_FLAG_RATE)
+SEEN_FALSE_FLAGS = Quantity("false flags, seen", REAL_TEST, FALSE_FLAG_RATE)
+"""Per-class rows: call with class_id."""
+
+REAL_RECALL = Contrast("real recall", SEEN_PASSED, UNSEEN_PASSED)
+AUROC_OWN = _ranking("auroc", OWN_FAKE, "own fakes")
+AP_OWN = _ranking("ap", OWN_FAKE, "own fakes")
+AUROC_OTHER = _ranking("auroc", CROSS_FAKE, "{generator} fakes")
+AP_OTHER = _ranking("ap", CROSS_FAKE, "{generator} fakes")
+
+# at the operating point: the threshold that flags 5% of one half of the seen-class reals
+THRESHOLD = Quantity("threshold (logit)", OPERATING_POINT, "op_threshold", UNBOUNDED)
+OP_SEEN_FLAGS = Quantity("seen-class false flags @5%", OPERATING_POINT, "op_test_false_flag")
+OP_UNSEEN_FLAGS = Quantity("unseen-class false flags @5%", OPERATING_POINT, "op_heldout_false_flag")
+OP_OWN_FAKES = Quantity("own fakes flagged @5%", OPERATING_POINT, SUITES[OPERATING_POINT].headline)
+OP_OTHER_FAKES = Quantity("{generator} fakes flagged @5%", CROSS_FAKE, "op_fake_recall")
+OP_RECALL = Contrast(
+    "real recall @5%",
+    replace(OP_SEEN_FLAGS, label="seen-class reals passed @5%", complement=True),
+    replace(OP_UNSEEN_FLAGS, label="unseen-class reals passed @5%", complement=True),
+)
+
+# --- the lists the tables and plots share -------------------------------------------------
+HEADLINE: list[Measure] = [
+    OWN_FAKES,
+    SEEN_PASSED,
+    UNSEEN_PASSED,
+    REAL_RECALL.gap,
+    AUROC_OWN.seen,
+    AUROC_OWN.unseen,
+    AUROC_OWN.gap,
+]
+"""The headline table's rows before the other generators' fakes (and the plot's bars)."""
+SINGLE_TRIALS: list[Measure] = [*HEADLINE, ACCURACY]
+"""The quantities whose single trials the `single_trials` table shows."""
+TRAINING: list[tuple[str, Quantity | None, Contrast]] = [
+    ("recall", OWN_FAKES, REAL_RECALL),
+    ("AUROC", None, AUROC_OWN),
+]
+"""Along training: per row (measure name, the fakes' quantity, the seen/unseen contrast)."""
+OPERATING: list[Quantity] = [THRESHOLD, OP_SEEN_FLAGS, OP_UNSEEN_FLAGS, OP_OWN_FAKES]
+"""The operating point table's rows before the other generators' fakes."""
+ON_UNSEEN_GENERATOR: list[Quantity] = [OTHER_FAKES, AUROC_OTHER.seen]
+"""What claim 5 compares on the fakes of a generator the detector never saw."""
+DEDICATED: list[Quantity] = [*ON_UNSEEN_GENERATOR, AUROC_OTHER.unseen]
+"""The dedicated detector table's rows on the unseen generator's fakes (then REAL_RECALL)."""
+
+
+def gap_measures(generators) -> list[Contrast]:
+    """The contrasts of one architecture's generalization gap: real recall at 0.5 and at
+    the operating point, AUROC and AP of own fakes and of each other generator's fakes."""
+    out = [REAL_RECALL, OP_RECALL, AUROC_OWN, AP_OWN]
+    for g in generators:
+        out += [AUROC_OTHER.named(g), AP_OTHER.named(g)]
+    return out
