@@ -213,12 +213,12 @@ def make_plan(
         raise UserError(f"too few trials to fit the variance components: {e}") from None
     if not any(k[0] == quantity for k in comps):
         raise UserError(f"the results hold no {quantity!r} for {', '.join(archs)}")
-    for (name, arch), c in comps.items():
-        if not (c.separable["seed"] or c.separable["triple"]):
-            raise UserError(
-                f"{arch} {name}: one seed and no more triples than classes separate nothing "
-                "from the class effects; add a second seed or more than 10 triples"
-            )
+    if not any(c.separable["seed"] for c in comps.values()):
+        raise UserError(
+            f"{len(grid.triples)} triples x {len(grid.seeds)} seed(s) separate nothing from "
+            "the class effects (one seed per triple, no more triples than classes); add a "
+            "second seed or more than 10 triples"
+        )
     sds = {
         k: {**c.planned(), "mean": c.mean, "bounds": QUANTITIES[k[0]].bounds}
         for k, c in comps.items()
@@ -258,7 +258,7 @@ def tables(plan: Plan) -> list[TableData]:
             comp.rows.append(
                 [arch, c.mean, *(c.estimate(p) for p in PARTS), Percent(100 * c.shares()["class"])]
             )
-    comp.caption = "sd and its CI (parametric bootstrap); n/a: not separable by this design"
+    comp.caption = "sd and its CI (parametric bootstrap); -: not separable by this design"
     designs = TableData(
         "designs",
         f"Predicted half-width of the {level} CI of {plan.quantity}",

@@ -11,6 +11,7 @@ from analysis import plan, tables
 from analysis.components import fit, simulate
 from analysis.grid import MetricGrid, select
 from analysis.inference import NEW_CLASS, THESE_CLASSES
+from analysis.measures import REAL_RECALL
 from analysis.render import half_width
 from analysis.synthetic import trial_rows, write_root
 from fakedet.protocol import BALANCED_TRIPLES
@@ -20,9 +21,9 @@ PILOT = {"class": 0.10, "triple": 0.01, "seed": 0.03}
 
 def gap_root(sds: dict, n: int, s: int, rng) -> MetricGrid:
     """A sweep of the crossed model in the summary's rows: real recall's gap (seen - unseen)
-    = 0.1 + the model's draw; one architecture, n balanced triples x s seeds."""
+    = the model's draw about sds["mean"]; one architecture, n balanced triples x s seeds."""
     tri = BALANCED_TRIPLES[:n]
-    draw = simulate(sds, np.array(tri), np.ones((n, s), bool), 1, rng, 0.1)[0]
+    draw = simulate(sds, np.array(tri), np.ones((n, s), bool), 1, rng, sds["mean"])[0]
     gap = {(seed, t): draw[i, seed] for i, t in enumerate(tri) for seed in range(s)}
 
     def value(arch, suite, metric, gen, class_id, seed, triple, **_):
@@ -52,7 +53,8 @@ def test_predicted_half_widths_match_the_summary_on_sweeps_of_the_fitted_model()
     fitted model: within 15%."""
     rng = np.random.default_rng(5)
     pilot = simulate(PILOT, np.array(BALANCED_TRIPLES[:10]), np.ones((10, 2), bool), 1, rng)
-    sds = fit(pilot[0], BALANCED_TRIPLES[:10]).planned()
+    c = fit(pilot[0] + 0.1, BALANCED_TRIPLES[:10])
+    sds = {**c.planned(), "mean": c.mean, "bounds": REAL_RECALL.gap.bounds}  # as make_plan
     for n, s in [(20, 2), (30, 3), (40, 2)]:
         predicted = plan.predict({("gap", "hands_on"): sds}, n, s, replicates=100)
         predicted = predicted[("gap", "hands_on")]
