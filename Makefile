@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_RESULTS ?= demo-results
 
-.PHONY: install data demo pilot fake-cluster test lint bench clean
+.PHONY: install data demo pilot study study-exports fake-cluster test lint bench clean
 
 install: $(VENV)/.installed
 
@@ -34,6 +34,21 @@ pilot: data
 	$(BIN)/python -m analysis.summarize --results $(PILOT_RESULTS) --format markdown > docs/pilot/summary.md
 	$(BIN)/python -m analysis.summarize --results $(PILOT_RESULTS) --format csv > docs/pilot/summary.csv
 	$(BIN)/python -m analysis.summarize --results $(PILOT_RESULTS) --format json --plots docs/pilot > docs/pilot/summary.json
+
+# The 1-epoch study of docs/study-1epoch (hours on 2 CPU cores), its exports, plots and plan.
+STUDY_RESULTS ?= study-results
+STUDY_DOCS ?= docs/study-1epoch
+study: data
+	$(BIN)/python sweeps/all_triples.py --preset study-1epoch --results $(STUDY_RESULTS)
+	$(MAKE) study-exports STUDY_RESULTS=$(STUDY_RESULTS)
+
+# The study's exports from a results root (the committed one: STUDY_RESULTS=docs/study-1epoch/results).
+study-exports: install
+	$(BIN)/python -m analysis.summarize --results $(STUDY_RESULTS) --format markdown > $(STUDY_DOCS)/summary.md
+	$(BIN)/python -m analysis.summarize --results $(STUDY_RESULTS) --format csv > $(STUDY_DOCS)/summary.csv
+	$(BIN)/python -m analysis.summarize --results $(STUDY_RESULTS) --format json --plots $(STUDY_DOCS) > $(STUDY_DOCS)/summary.json
+	$(BIN)/python -m analysis.plan --results $(STUDY_RESULTS) > $(STUDY_DOCS)/plan.txt
+	$(BIN)/python -m analysis.plan --results $(STUDY_RESULTS) --format json > $(STUDY_DOCS)/plan.json
 
 # The smoke sweep submitted through the Jobs API to an autoscaling cluster faked on this
 # machine, losing a worker node mid-run (tests/cluster/run_fake_cluster.py).
