@@ -158,6 +158,8 @@ def floor(sds: dict[Key, dict[str, float]], **kw) -> dict[Key, float]:
 
 @dataclass
 class Plan:
+    """The fitted components, every design's predicted half-widths and cost, the floor."""
+
     quantity: str
     target: float
     components: dict[Key, Components]
@@ -168,12 +170,16 @@ class Plan:
     archs: list[str]
     confidence: float
 
-    def reaches(self, design: dict, kind: str) -> bool:
-        widths = [design["half_width"][(self.quantity, a)][kind] for a in self.archs]
-        return all(w <= self.target for w in widths)  # NaN never reaches
-
-    def cheapest(self, kind: str) -> dict | None:
-        ok = [d for d in self.designs if self.reaches(d, kind)]
+    def cheapest(self, kind: str, quantity: str | None = None, archs=None) -> dict | None:
+        """The design of least cost (then fewest trials) whose predicted half-width of
+        `quantity` (default: the plan's) is at most the target for every one of `archs`
+        (default: the plan's); None when no candidate reaches it."""
+        quantity, archs = quantity or self.quantity, archs or self.archs
+        ok = [
+            d
+            for d in self.designs
+            if all(d["half_width"][(quantity, a)][kind] <= self.target for a in archs)
+        ]  # NaN never reaches
         return min(ok, key=lambda d: (_nan_last(d["hours"]), d["trials"]), default=None)
 
 
@@ -286,14 +292,13 @@ def tables(plan: Plan) -> list[TableData]:
     for name in QUANTITIES:
         for arch in plan.archs:
             if (name, arch) in plan.floor:
-                one = Plan(name, plan.target, *_rest(plan, [arch]))
                 best.rows.append(
                     [
                         name,
                         arch,
                         round(plan.floor[(name, arch)], 3),
                         round(largest["half_width"][(name, arch)][NEW_CLASS], 3),
-                        _design_name(one.cheapest(NEW_CLASS)),
+                        _design_name(plan.cheapest(NEW_CLASS, name, [arch])),
                     ]
                 )
     best.caption = (
@@ -302,10 +307,6 @@ def tables(plan: Plan) -> list[TableData]:
         "largest candidate design"
     )
     return [comp, designs, best]
-
-
-def _rest(plan: Plan, archs: list[str]) -> tuple:
-    return plan.components, plan.designs, plan.floor, plan.cost, archs, plan.confidence
 
 
 def verdict(plan: Plan) -> list[str]:
