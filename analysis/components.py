@@ -89,6 +89,8 @@ class Components:
     """{part: (low, high)} of its SD; NaN where there is none."""
     trials: int = 0
     confidence: float = 0.95
+    note: str = ""
+    """What the design could not separate, in one line; '' when nothing."""
 
     def sd(self, part: str) -> float:
         v = self.variances[part]
@@ -240,7 +242,8 @@ def fit(
         p: (0.0 if abs(est[p][0]) < rounding else float(est[p][0])) if sep[p] else np.nan
         for p in PARTS
     }
-    comps = Components(mean, variances, sep, {}, int(mask.sum()), confidence)
+    note = _not_separated(sep, bool((mask.sum(axis=1) == 1).all()))
+    comps = Components(mean, variances, sep, {}, int(mask.sum()), confidence, note)
     if bootstrap <= 0:
         return comps
     sims = simulate(comps.planned(), tri, mask, bootstrap, np.random.default_rng(seed), mean)
@@ -249,7 +252,7 @@ def fit(
         p: _interval(max(variances[p], 0.0), boot[p], confidence) if sep[p] else (np.nan, np.nan)
         for p in PARTS
     }
-    return Components(mean, variances, sep, intervals, int(mask.sum()), confidence)
+    return Components(mean, variances, sep, intervals, int(mask.sum()), confidence, note)
 
 
 def fit_grid(grid: MetricGrid, arch: str, quantity: str, **kw) -> Components:
@@ -279,8 +282,8 @@ def table(grid: MetricGrid) -> TableData:
             except TooFewTrials as e:
                 notes.add(f"not fitted: {e}")
                 continue
-            if not c.separable["triple"]:
-                notes.add(_NOT_SEPARATED[_one_seed(scores)])
+            if c.note:
+                notes.add(c.note)
             share = Percent(100 * c.shares()["class"])
             t.rows.append([arch, name, *(c.estimate(p) for p in PARTS), share])
     t.caption = "\n".join(
@@ -295,12 +298,15 @@ def table(grid: MetricGrid) -> TableData:
     return t
 
 
-def _one_seed(scores: np.ndarray) -> bool:
-    return bool(((~np.isnan(scores)).sum(axis=1) <= 1).all())
-
-
-_NOT_SEPARATED = {
-    True: "one seed per triple: triple and seed are not separable; triple n/a, seed sd is "
-    "their sum",
-    False: "no more triples than class effects: triple n/a, inside the class sd",
-}
+def _not_separated(separable: dict[str, bool], one_seed: bool) -> str:
+    """What a design could not separate, in one line ('' when it separates every part)."""
+    if not separable["seed"]:
+        return (
+            "one seed and no more triples than class effects: triple and seed n/a, the "
+            "class sd holds all the variation"
+        )
+    if not separable["triple"]:
+        if one_seed:
+            return "one seed per triple: triple n/a, the seed sd is triple and seed together"
+        return "no more triples than class effects: triple n/a, inside the class sd"
+    return ""

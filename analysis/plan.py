@@ -338,6 +338,7 @@ def to_json(plan: Plan, root: str) -> str:
             sd={p: num(c.sd(p)) for p in PARTS},
             interval={p: [num(v) for v in c.intervals.get(p, ())] for p in PARTS},
             separable=c.separable,
+            not_separated=c.note,
             share={p: num(v) for p, v in c.shares().items()},
         )
     designs = []

@@ -65,10 +65,18 @@ def test_what_a_design_cannot_separate():
     one_seed = simulate(CLASS_DOMINATED, TRIPLES[:40], np.ones((40, 1), bool), 1, rng)[0]
     c = fit(one_seed, TRIPLES[:40])
     assert not c.separable["triple"] and c.separable["seed"] and np.isnan(c.triple_sd)
-    assert c.planned()["triple"] == 0.0
+    assert c.planned()["triple"] == 0.0 and c.note.startswith("one seed per triple")
     ten = simulate(CLASS_DOMINATED, TRIPLES[:10], np.ones((10, 2), bool), 1, rng)[0]
     c = fit(ten, TRIPLES[:10])  # 10 triples, 10 class effects: nothing left for the triple
     assert not c.separable["triple"] and c.separable["seed"] and c.class_sd > 0
+    assert c.note.startswith("no more triples than class effects")
+    c = fit(ten[:, :1], TRIPLES[:10])  # and one seed: only the class part is estimable
+    assert not c.separable["seed"] and np.isnan(c.seed_sd) and c.class_sd > 0
+    assert "class sd holds all the variation" in c.note
+    assert (
+        fit(simulate(CLASS_DOMINATED, TRIPLES, np.ones((120, 2), bool), 1, rng)[0], TRIPLES).note
+        == ""
+    )
 
 
 def test_too_few_triples_to_fit():
