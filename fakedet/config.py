@@ -21,6 +21,7 @@ from fakedet.recipe import Recipe, recipe_for, total_steps
 
 DEFAULT_EVAL_AT = (1, 2, 5, 10, 20, 50, 100)  # epochs; those inside the budget are used
 MAX_SEED = 2**63 - 1
+DEFAULT_CROSS_FAKES = 10_000  # fakes per cross-architecture evaluation (and detector suite)
 
 
 def parse_eval_at(text: str | None) -> tuple[float, ...] | None:

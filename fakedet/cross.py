@@ -11,14 +11,13 @@ from __future__ import annotations
 import time
 
 from fakedet import evaluate, metrics
-from fakedet.config import TrialConfig
+from fakedet.config import DEFAULT_CROSS_FAKES, TrialConfig
 from fakedet.record import cross_record, identity, load_networks
 from fakedet.schema import METRICS_SCHEMA
 from fakedet.store import ResultsStore
 from fakedet.train import pick_device
 
 CROSS_NOISE_OFFSET = 2_000_003  # cross fakes use noise seeded apart from the trial's own
-DEFAULT_CROSS_FAKES = 10_000
 
 
 def cross_evaluate(

@@ -19,6 +19,7 @@ import functools
 import io
 import json
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,7 @@ from fakedet.models import build, get_arch
 from fakedet.protocol import triple_str
 from fakedet.schema import SCORES_SCHEMA, SUITES, metric_table
 from fakedet.store import Record, ResultsStore, Trial
+from fakedet.train import TrainResult
 
 SAMPLE_NOISE_SEED = 0  # the fixed noise of every sample grid
 TRIAL_FILES = ("generator.pt", "discriminator.pt", "samples.png", "history.json", "trial.json")
@@ -64,6 +66,17 @@ def software() -> dict:
     """The code that produced a result."""
     version = fakedet.__version__
     return dict(fakedet_version=version, git_commit=git_commit(), torch_version=torch.__version__)
+
+
+@dataclass(frozen=True)
+class Run:
+    """Where and how long a GAN trial ran."""
+
+    device: str
+    n_train: int
+    """Training images (epochs are steps over steps per epoch of these)."""
+    seconds: float
+    """Wall time of training and evaluation."""
 
 
 def provenance(cfg: TrialConfig, device, steps: int, n_train: int, seconds: float) -> dict:
@@ -134,16 +147,25 @@ def load_networks(store: ResultsStore, cfg: TrialConfig, device: torch.device):
 
 # --- the three records -----------------------------------------------------------------------
 def trial_record(
-    cfg: TrialConfig, G, D, history: list[dict], evaluations: list[Evaluation], held_y, test_y,
-    base: dict,
-) -> Record:  # fmt: skip
+    cfg: TrialConfig, result: TrainResult, run: Run, evaluations: list[Evaluation], held_y, test_y
+) -> Record:
     """A GAN trial's record: networks, samples, history, config, then every checkpoint's
-    scores and metric rows. `base` holds the identity and provenance columns."""
+    scores and metric rows, each row with the trial's identity and provenance.
+
+    Args:
+        cfg: the trial.
+        result: what training produced (networks, history, steps).
+        run: where and how long it ran.
+        evaluations: the discriminator's logits at each checkpoint, the final one last.
+        held_y, test_y: (H,) and (T,) class ids of the evaluated real images.
+    """
+    base = {**identity(cfg), **provenance(cfg, run.device, result.steps, run.n_train, run.seconds)}
+    G, D = result.generator, result.discriminator
     files = {
         "generator.pt": network_bytes(G),
         "discriminator.pt": network_bytes(D),
         "samples.png": sample_grid_png(G, cfg.recipe.latent_dim),
-        "history.json": history,
+        "history.json": result.history,
         "trial.json": {"config": cfg.to_dict(), "key": cfg.key, **base},
     }
     columns = []

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fakedet.models import Arch, SeededDropout, build
+from fakedet.models import Arch, SeededDropout, build, get_arch
 from fakedet.recipe import Recipe, total_steps
 
 
@@ -187,7 +187,7 @@ class GANStep:
 
 
 def train(
-    arch: Arch,
+    arch: Arch | str,
     recipe: Recipe,
     images: np.ndarray,
     seed: int,
@@ -201,7 +201,7 @@ def train(
     """Train a GAN of `arch` by `recipe` on `images`.
 
     Args:
-        arch: the architecture (networks).
+        arch: the architecture (networks), or its name.
         recipe: the training recipe (possibly overridden).
         images: (N, 28, 28) uint8 training images.
         seed: the trial seed; every random draw comes from generators seeded by it.
@@ -218,6 +218,7 @@ def train(
         The trained networks (in eval mode) and the per-epoch history.
     """
     device = torch.device(device)
+    arch = get_arch(arch) if isinstance(arch, str) else arch
     G, D = build(arch, recipe, torch.Generator().manual_seed(seed))
     G, D = G.to(device).train(), D.to(device).train()
     rng = torch.Generator(device=device).manual_seed(seed)

@@ -23,9 +23,9 @@ from fakedet.config import Budget, TrialConfig, add_budget_args, make_config
 from fakedet.data import FashionMNIST
 from fakedet.errors import ArgumentParser, UserError, exit_on_user_error, first_line
 from fakedet.evaluate import Evaluation, evaluate_networks
-from fakedet.models import ARCHS, get_arch
+from fakedet.models import ARCHS
 from fakedet.protocol import make_split
-from fakedet.record import TRIAL_FILES, headline, identity, provenance, trial_record
+from fakedet.record import TRIAL_FILES, Run, headline, trial_record
 from fakedet.store import ResultsStore
 from fakedet.train import pick_device, train
 
@@ -69,9 +69,8 @@ def run_trial(
         evaluations.append(evaluate(G, D, step, checkpoints[step]))
         eval_seconds += time.perf_counter() - t
 
-    arch = get_arch(cfg.arch)
     result = train(
-        arch, cfg.recipe, split.train_images, cfg.seed, device, cfg.max_steps, on_step,
+        cfg.arch, cfg.recipe, split.train_images, cfg.seed, device, cfg.max_steps, on_step,
         checkpoint_steps=checkpoints, on_checkpoint=on_checkpoint,
     )  # fmt: skip
     final_epoch = result.steps / per_epoch if per_epoch else 0.0
@@ -81,8 +80,8 @@ def run_trial(
     eval_seconds += time.perf_counter() - t
 
     seconds = time.perf_counter() - t0
-    base = {**identity(cfg), **provenance(cfg, device, result.steps, n_train, seconds)}
-    store.write_record(trial_record(cfg, G, D, result.history, evaluations, held_y, test_y, base))
+    run = Run(str(device), n_train, seconds)
+    store.write_record(trial_record(cfg, result, run, evaluations, held_y, test_y))
     final = headline(evaluations[-1].rows(held_y, test_y))
     return dict(
         status="done",

@@ -18,11 +18,11 @@ import ray
 from rich.console import Console
 
 from fakedet import data as fmnist
-from fakedet.config import Budget, add_budget_args
-from fakedet.cross import DEFAULT_CROSS_FAKES
+from fakedet.config import DEFAULT_CROSS_FAKES, Budget, add_budget_args
 from fakedet.errors import ArgumentParser, UserError, exit_on_user_error
 from fakedet.store import ResultsStore
-from sweeps import cluster, plan, progress, run
+from sweeps import cluster, progress, run
+from sweeps.spec import SweepSpec, cross_pairs, parse_archs, parse_seeds, parse_triples
 
 PRESETS = {
     "smoke": dict(seeds="0", triples="3", max_steps=20, eval_limit=300, cross_fakes=300),
@@ -96,15 +96,15 @@ def parse_args(argv: list[str] | None) -> tuple:
         raise UserError("--cross-fakes must be >= 1 and --max-failures >= 0")
     if args.gpus_per_trial < 0 or args.cpus_per_trial <= 0:
         raise UserError("--gpus-per-trial must be >= 0 and --cpus-per-trial > 0")
-    if not args.no_detector and len(plan.parse_archs(args.archs)) < 2:
+    if not args.no_detector and len(parse_archs(args.archs)) < 2:
         raise UserError(
             f"--archs {args.archs}: the detector phase trains on the generators of the other "
             "architectures and needs at least 2; add one or pass --no-detector"
         )
-    spec = plan.SweepSpec(
-        archs=plan.parse_archs(args.archs),
-        seeds=plan.parse_seeds(args.seeds),
-        triples=plan.parse_triples(args.triples),
+    spec = SweepSpec(
+        archs=parse_archs(args.archs),
+        seeds=parse_seeds(args.seeds),
+        triples=parse_triples(args.triples),
         budget=Budget.from_args(args),
         cross_fakes=args.cross_fakes,
         detector=not args.no_detector,
@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
             errors = run.train_all(spec, data, store, resources, status, args.max_failures,
                                    console)  # fmt: skip
         complete = {t.key for t in trials if store.is_complete(t)}
-        pairs = plan.cross_pairs(trials, complete)
+        pairs = cross_pairs(trials, complete)
         cross = run.cross_all(pairs, store, spec.cross_fakes, resources, status)
         if spec.detector:
             detectors = run.detector_plan(spec, trials, complete)

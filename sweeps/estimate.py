@@ -16,9 +16,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from fakedet.config import TrialConfig
 from fakedet.protocol import SEED_TRAIN_IMAGES
-from fakedet.train import total_steps
-from fakedet.trial import TrialConfig
+from fakedet.recipe import total_steps
 
 RESULTS = Path(__file__).resolve().parents[1] / "bench" / "results"
 FAR = 3.0  # a packing record's single trial this many times off the throughput record's

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from fakedet.config import from_tune
 from sweeps import estimate
-from sweeps.plan import SweepSpec
+from sweeps.spec import SweepSpec
 
 
 class LiveStatus(tune.Callback):

@@ -33,8 +33,8 @@ from fakedet.detector_trial import DetectorTrial, detector_trials, run_detector_
 from fakedet.errors import first_line  # noqa: E402
 from fakedet.store import ResultsStore  # noqa: E402
 from fakedet.trial import run_trial  # noqa: E402
-from sweeps.plan import SweepSpec, plan_name, same_data_groups  # noqa: E402
 from sweeps.progress import LiveStatus  # noqa: E402
+from sweeps.spec import SweepSpec, plan_name, same_data_groups  # noqa: E402
 
 TUNE_DIR = "_tune"  # experiment state, beside the results
 

@@ -11,7 +11,7 @@ from fakedet import metrics
 from fakedet.config import Budget, make_config
 from fakedet.store import ResultsStore
 from fakedet.trial import run_trial
-from sweeps.plan import SweepSpec, cross_pairs
+from sweeps.spec import SweepSpec, cross_pairs
 
 LEGACY = Path(__file__).parent / "data" / "legacy-0.1"
 BUDGET = dict(max_steps=2, eval_limit=40)

@@ -81,3 +81,15 @@ def test_the_summary_imports_neither_torch_nor_ray():
 def test_a_trial_imports_no_ray():
     loaded = _imports_after("import fakedet.trial, fakedet.cross, fakedet.detector")
     assert "ray" not in loaded and "bench" not in loaded and "sweeps" not in loaded
+
+
+def test_only_the_trials_command_imports_trial_helpers():
+    """trial.py is the run and its command line, not a library: the config, evaluation
+    and record live in their own modules, which every kind of trial shares."""
+    users = {m for m, deps in module_imports().items() if _project({"fakedet.trial": 0}, deps)}
+    assert users - {"fakedet.__main__", "sweeps.run"} == set(), users
+
+
+def test_a_trials_config_and_the_sweeps_plan_import_no_torch():
+    loaded = _imports_after("import fakedet.config, sweeps.spec, sweeps.estimate")
+    assert "torch" not in loaded and "ray" not in loaded, loaded & {"torch", "ray"}

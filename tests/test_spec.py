@@ -9,7 +9,7 @@ from conftest import REPO
 from fakedet.config import Budget, from_tune, make_config, tune_point
 from fakedet.errors import UserError
 from fakedet.protocol import ALL_TRIPLES
-from sweeps.plan import (
+from sweeps.spec import (
     SweepSpec,
     cross_pairs,
     parse_archs,
@@ -74,6 +74,6 @@ def test_parse_archs_rejects_empty_and_unknown():
 
 
 def test_planning_imports_no_ray():
-    code = "import sys, sweeps.plan, sweeps.estimate; print('ray' in sys.modules)"
+    code = "import sys, sweeps.spec, sweeps.estimate; print('ray' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
     assert out.stdout.strip() == "False", out.stderr

@@ -12,8 +12,7 @@ import itertools
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from fakedet.config import MAX_SEED, Budget, TrialConfig, make_config
-from fakedet.cross import DEFAULT_CROSS_FAKES
+from fakedet.config import DEFAULT_CROSS_FAKES, MAX_SEED, Budget, TrialConfig, make_config
 from fakedet.errors import UserError
 from fakedet.protocol import ALL_TRIPLES, BALANCED_TRIPLES, parse_triple
 from fakedet.recipe import recipe_for
