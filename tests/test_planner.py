@@ -17,6 +17,7 @@ from analysis.synthetic import trial_rows, write_root
 from fakedet.protocol import BALANCED_TRIPLES
 
 PILOT = {"class": 0.10, "triple": 0.01, "seed": 0.03}
+SEED_DOMINATED = {"class": 0.005, "triple": 0.01, "seed": 0.03}
 
 
 def gap_root(sds: dict, n: int, s: int, rng) -> MetricGrid:
@@ -47,21 +48,28 @@ def summary_half_widths(grid: MetricGrid) -> dict[str, float]:
     return {NEW_CLASS: half_width(row[4]), THESE_CLASSES: half_width(row[5])}
 
 
-def test_predicted_half_widths_match_the_summary_on_sweeps_of_the_fitted_model():
-    """Fit a 10 x 2 pilot, then for three larger designs compare the planner's prediction
-    with the mean half-width the summary's gap table gives on 30 sweeps drawn from the
-    fitted model: within 15%."""
-    rng = np.random.default_rng(5)
-    pilot = simulate(PILOT, np.array(BALANCED_TRIPLES[:10]), np.ones((10, 2), bool), 1, rng)
+def accuracy(truth: dict, designs, roots: int = 30, replicates: int = 100, seed: int = 5):
+    """Fit a 10 x 2 pilot drawn from `truth`; for each (N, S) of `designs`, the planner's
+    predicted half-width and the mean half-width the summary's gap table gives on `roots`
+    sweeps drawn from the fitted model. Rows: (N, S, kind, predicted, summary)."""
+    rng = np.random.default_rng(seed)
+    pilot = simulate(truth, np.array(BALANCED_TRIPLES[:10]), np.ones((10, 2), bool), 1, rng)
     c = fit(pilot[0] + 0.1, BALANCED_TRIPLES[:10])
     sds = {**c.planned(), "mean": c.mean, "bounds": REAL_RECALL.gap.bounds}  # as make_plan
-    for n, s in [(20, 2), (30, 3), (40, 2)]:
-        predicted = plan.predict({("gap", "hands_on"): sds}, n, s, replicates=100)
-        predicted = predicted[("gap", "hands_on")]
-        widths = [summary_half_widths(gap_root(sds, n, s, rng)) for _ in range(30)]
+    rows = []
+    for n, s in designs:
+        predicted = plan.predict({"gap": sds}, n, s, replicates=replicates)["gap"]
+        widths = [summary_half_widths(gap_root(sds, n, s, rng)) for _ in range(roots)]
         for kind in (NEW_CLASS, THESE_CLASSES):
-            observed = np.mean([w[kind] for w in widths])
-            assert predicted[kind] == pytest.approx(observed, rel=0.15), (n, s, kind)
+            rows.append((n, s, kind, predicted[kind], np.mean([w[kind] for w in widths])))
+    return rows
+
+
+def test_predicted_half_widths_match_the_summary_on_sweeps_of_the_fitted_model():
+    """Three designs larger than the pilot, both kinds: within 15% (measured: 2-8%, see
+    `python -m tests.test_planner`)."""
+    for n, s, kind, predicted, observed in accuracy(PILOT, [(20, 2), (30, 3), (40, 2)]):
+        assert predicted == pytest.approx(observed, rel=0.15), (n, s, kind)
 
 
 def test_the_floor_is_the_class_part_of_a_new_class_interval():
@@ -129,3 +137,10 @@ def test_bad_input_is_one_line(small_root, tmp_path, capsys):
     )
     write_root(str(tmp_path), ["hands_on"], [0, 1], BALANCED_TRIPLES[:1], lambda *a, **k: 0.5)
     assert "too few trials" in _fails(["--results", str(tmp_path)], capsys)
+
+
+if __name__ == "__main__":  # the prediction's accuracy, two settings, three designs
+    for name, truth in [("class-dominated", PILOT), ("seed-dominated", SEED_DOMINATED)]:
+        print(f"{name} {truth}: design, kind, predicted, summary mean (30 sweeps), ratio")
+        for n, s, kind, p, o in accuracy(truth, [(20, 2), (30, 3), (40, 2)]):
+            print(f"  {n:>3} x {s}  {kind:<13}  {p:.4f}  {o:.4f}  {p / o:.3f}")
