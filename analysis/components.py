@@ -21,7 +21,7 @@ expectations, unbiased for the variances (a negative estimate is reported as 0):
     class:  the sum of squares of the triple means about their mean,
             E = class_sd^2 tr(X' M X) + (1 - 1/T) sum_t (triple_sd^2 + seed_sd^2 / S_t).
 
-What a design cannot separate (then `separable` says so and the table shows n/a):
+What a design cannot separate (then `separable` and `note` say so; the table shows -):
 with one seed per triple, triple and seed: only their sum is estimated, reported as seed
 (the residual), and the triple is n/a; with no more triples than rank([1, X]) (e.g. 10
 balanced triples of 10 classes) the class effects fit the triple means exactly, so the
@@ -35,8 +35,12 @@ upper bound is NaN (unbounded by this design) when the lower ratio quantile is 0
 variance fitted as 0 the interval is [0, the (1 + conf) / 2 quantile of v*]. SDs are
 square roots of these bounds.
 
+A balanced design's mean carries 3 times the mean of the 10 class effects, so no number
+of triples or seeds takes an interval for a new class below t_9 * 3 class_sd / sqrt(10)
+(`analysis.plan` simulates that floor).
+
     comps = fit(scores, triples)          # scores (T, S), NaN where missing
-    comps.class_sd, comps.interval("class")
+    comps.class_sd, comps.estimate("class")   # an SD, and it with its interval
 """
 
 from __future__ import annotations
