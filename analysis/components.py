@@ -152,7 +152,7 @@ def _moments(y: np.ndarray, mask: np.ndarray, x: np.ndarray):
     k = float(np.trace(x.T @ m @ x))
     if k <= 1e-12:
         raise TooFewTrials("no class varies between the triples")
-    sep = {"class": True, "seed": df_seed > 0, "triple": df_triple > 0 and df_seed > 0}
+    sep = {"class": True, "seed": bool(df_seed > 0), "triple": bool(df_triple > 0 < df_seed)}
     nan = np.full(len(y), np.nan)
     seed, triple = nan, nan
     rss = np.einsum("rt,tu,ru->r", ybar, q, ybar)

@@ -102,8 +102,8 @@ def predict(
     Args:
         sds: {(quantity, arch): {part: SD}} (`Components.planned`), and optionally
             "mean": the fitted mean the simulated sweeps centre on (default 0) and
-            "bounds": the quantity's range (default unbounded), which bounded intervals
-            respect as in the summary.
+            "bounds": the quantity's range (default unbounded): simulated trials are
+            clipped into it, and the intervals respect it as in the summary's.
         n_triples: N, the design's triples: `BALANCED_TRIPLES[:N]`.
         n_seeds: S seeds per triple.
         replicates: R simulated sweeps (the same draws, scaled, for every key).
@@ -128,10 +128,13 @@ def predict(
     keys = list(sds)
     stack = np.concatenate(
         [
-            sds[k].get("mean", 0.0)
-            + sds[k]["class"] * z_class
-            + sds[k]["triple"] * z_triple
-            + sds[k]["seed"] * z_seed
+            np.clip(  # a rate's trials stay in its range, as real ones do
+                sds[k].get("mean", 0.0)
+                + sds[k]["class"] * z_class
+                + sds[k]["triple"] * z_triple
+                + sds[k]["seed"] * z_seed,
+                *sds[k].get("bounds", UNBOUNDED),
+            )
             for k in keys
         ]
     )

@@ -70,6 +70,7 @@ def test_what_a_design_cannot_separate():
     c = fit(ten, TRIPLES[:10])  # 10 triples, 10 class effects: nothing left for the triple
     assert not c.separable["triple"] and c.separable["seed"] and c.class_sd > 0
     assert c.note.startswith("no more triples than class effects")
+    assert json.loads(json.dumps(c.separable)) == c.separable  # plain bools, for exports
     c = fit(ten[:, :1], TRIPLES[:10])  # and one seed: only the class part is estimable
     assert not c.separable["seed"] and np.isnan(c.seed_sd) and c.class_sd > 0
     assert "class sd holds all the variation" in c.note
