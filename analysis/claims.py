@@ -51,7 +51,7 @@ from analysis.measures import (
 )
 from analysis.render import PLUS_MINUS, Percent, TableData
 from analysis.stats import Estimate
-from analysis.tables import BAND_COLUMN, band_caption
+from analysis.tables import BAND_COLUMN, COVERS_COLUMN, band_caption
 from fakedet.study import NETWORKS, PUBLISHED
 
 SEEN_UNSEEN_MARGIN = 0.05  # claim 3: "about as often" = within 5 points
@@ -88,7 +88,7 @@ def report(grid: MetricGrid) -> TableData:
     t = TableData(
         "report",
         "The report (one run) beside single trials of the sweep",
-        ["quantity", "net", "report", "median", BAND_COLUMN, "covers", "pct", "typical"],
+        ["quantity", "net", "report", "median", BAND_COLUMN, COVERS_COLUMN, "pct", "typical"],
         keys=2,
     )
     for label, suite, name, generator, values in PUBLISHED:
@@ -104,7 +104,7 @@ def report(grid: MetricGrid) -> TableData:
             f"net 1 = {NETWORKS[0]}, net 2 = {NETWORKS[1]} (cross fakes: the other one's); "
             "single trials of that architecture; pct: the report's mid-rank percentile among "
             "them; typical: the report's one run lies inside the band (as one new run does "
-            "with the chance in 'covers')",
+            f"with the chance in '{COVERS_COLUMN}')",
             band_caption(grid.confidence),
         ]
     )

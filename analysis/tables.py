@@ -228,6 +228,8 @@ def triple_range(values: np.ndarray) -> Band:
 
 
 BAND_COLUMN = "one-run band"
+COVERS_COLUMN = "cov"
+"""Beside the band: its exact chance of holding one new run (a percent)."""
 
 
 def band_caption(confidence: float) -> str:
@@ -235,9 +237,9 @@ def band_caption(confidence: float) -> str:
     short = int(np.ceil(2 / (1 - confidence) - 1 - 1e-9))
     return (
         f"{BAND_COLUMN}: [j-th smallest, j-th largest] of the n single trials, the narrowest "
-        f"such band that holds one new run with chance >= {confidence:.0%}; covers: that "
+        f"such band that holds one new run with chance >= {confidence:.0%}; {COVERS_COLUMN}: that "
         "chance exactly, (n + 1 - 2j) / (n + 1), for exchangeable runs. Below "
-        f"{short} trials no band reaches {confidence:.0%}: it is [min, max] and 'covers' "
+        f"{short} trials no band reaches {confidence:.0%}: it is [min, max] and '{COVERS_COLUMN}' "
         "gives its smaller chance"
     )
 
@@ -249,7 +251,7 @@ def single_trials(grid: MetricGrid) -> TableData:
     t = TableData(
         "single_trials",
         "Single trials: spread of one run",
-        ["arch", "quantity", "mean", "IQM", BAND_COLUMN, "covers", "triples"],
+        ["arch", "quantity", "mean", "IQM", BAND_COLUMN, COVERS_COLUMN, "triples"],
         interval=kind,
         keys=2,
     )
