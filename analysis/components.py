@@ -33,7 +33,17 @@ interval pivots on the ratio v*/v of refitted to fitted variance (a basic bootst
 log scale, the bootstrap analogue of the chi-square interval): [v / q_hi, v / q_lo]; an
 upper bound is NaN (unbounded by this design) when the lower ratio quantile is 0. For a
 variance fitted as 0 the interval is [0, the (1 + conf) / 2 quantile of v*]. SDs are
-square roots of these bounds.
+square roots of these bounds. Coverage of the 95% intervals, 200 simulated sweeps per
+setting (`python -m tests.test_components`):
+
+    (class, triple, seed sd), design    class   triple  seed
+    (0.10, 0.01, 0.03), 120 x 3         92.5%   86.0%   94.5%
+    (0.10, 0.01, 0.03), 40 x 2          92.0%   79.5%   93.5%
+    (0.005, 0.01, 0.03), 40 x 2         85.5%   79.5%   93.5%
+    (0.05, 0.03, 0.03), 40 x 2          94.5%   94.5%   93.5%
+
+A part whose SD is small beside the noise of its estimate (the triple beside the seed,
+the class in the seed-dominated setting) is under-covered: its lower bound is too high.
 
 A balanced design's mean carries 3 times the mean of the 10 class effects, so no number
 of triples or seeds takes an interval for a new class below t_9 * 3 class_sd / sqrt(10)

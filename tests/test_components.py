@@ -43,21 +43,27 @@ def test_moment_estimates_are_unbiased(truth):
         assert abs(mean - truth[part] ** 2) < 4 * sd, part  # within Monte Carlo error
 
 
-@pytest.mark.parametrize("truth", [CLASS_DOMINATED, SEED_DOMINATED], ids=["class", "seed"])
-def test_intervals_cover_the_truth(truth):
-    """Measured over 60 simulated sweeps of 120 triples x 3 seeds (the same code with 100
-    sweeps: class 95% / 87%, triple 88%, seed 94% in the two settings; the triple's
-    interval is the least accurate, its estimate being a difference of two). Demands at
-    least 85% for class and seed, 75% for the triple."""
-    ys = simulate(truth, TRIPLES, np.ones((120, 3), bool), 60, np.random.default_rng(2), 0.1)
+def coverage(truth: dict, n: int, s: int, sweeps: int, seed: int = 2) -> dict[str, float]:
+    """{part: share of `sweeps` simulated sweeps (n balanced triples x s seeds) whose 95%
+    interval holds the true SD}; an upper bound of NaN counts as unbounded."""
+    mask = np.ones((n, s), bool)
+    ys = simulate(truth, TRIPLES[:n], mask, sweeps, np.random.default_rng(seed), 0.1)
     covered = dict.fromkeys(PARTS, 0)
     for i, y in enumerate(ys):
-        c = fit(y, TRIPLES, seed=i)
+        c = fit(y, TRIPLES[:n], seed=i)
         for part in PARTS:
             low, high = c.intervals[part]
             covered[part] += low <= truth[part] <= (np.inf if np.isnan(high) else high)
-    assert covered["class"] >= 51 and covered["seed"] >= 51, covered
-    assert covered["triple"] >= 45, covered
+    return {part: k / sweeps for part, k in covered.items()}
+
+
+@pytest.mark.parametrize("truth", [CLASS_DOMINATED, SEED_DOMINATED], ids=["class", "seed"])
+def test_intervals_cover_the_truth(truth):
+    """60 sweeps of 120 triples x 3 seeds: at least 85% for class and seed, 75% for the
+    triple, whose interval under-covers when its SD is small beside the seed's (see
+    `python -m tests.test_components` and analysis/components.py)."""
+    got = coverage(truth, 120, 3, 60)
+    assert got["class"] >= 0.85 and got["seed"] >= 0.85 and got["triple"] >= 0.75, got
 
 
 def test_what_a_design_cannot_separate():
@@ -108,3 +114,15 @@ def test_the_summary_shows_a_components_table(tmp_path, capsys):
     assert unseen[2]["low"] <= 0.1 <= unseen[2]["high"]  # class sd, the truth
     assert unseen[4]["low"] <= 0.03 <= unseen[4]["high"]  # seed sd
     assert rows["seen_recall"][2]["value"] == pytest.approx(0, abs=1e-9)  # constant
+
+
+if __name__ == "__main__":  # coverage of the 95% intervals, 200 sweeps per setting
+    settings = [
+        (CLASS_DOMINATED, 120, 3),
+        (CLASS_DOMINATED, 40, 2),
+        (SEED_DOMINATED, 40, 2),
+        ({"class": 0.05, "triple": 0.03, "seed": 0.03}, 40, 2),
+    ]
+    for truth, n, s in settings:
+        got = coverage(truth, n, s, 200, seed=11)
+        print(truth, f"{n} x {s}:", ", ".join(f"{p} {v:.1%}" for p, v in got.items()))
