@@ -8,8 +8,9 @@ The terminal shows the headline, the generalization gap, the claims and the cove
 (`--tables` picks others, `--tables all` every one); markdown, CSV and JSON hold every
 table unless `--tables` is given. Intervals are "for a new class" (classes a sample from
 a population: leave-one-class-out jackknife) or "for these classes" (the 10 classes
-fixed: seeds resampled within each triple); each table's caption says which it shows.
-Verdicts on claims use the former. See README.md, "The summary".
+fixed: seed variance within each triple), and stay inside the range of what they
+measure; each table's caption says which kind it shows. Verdicts on claims use the
+former (`analysis.inference`). See README.md, "The summary".
 """
 
 from __future__ import annotations
