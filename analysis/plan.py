@@ -390,9 +390,15 @@ def _json_design(d: dict | None) -> dict | None:
 
 
 def build_parser() -> ArgumentParser:
-    p = ArgumentParser(prog="python -m analysis.plan", description=__doc__.split("\n\n")[0])
+    p = ArgumentParser(
+        prog="python -m analysis.plan",
+        description=__doc__.split("\n\n")[0],
+        epilog="Predictions for N balanced triples (--triples N) x S seeds, N in "
+        f"{', '.join(map(str, TRIPLES))}, S in {', '.join(map(str, SEEDS))}; see the "
+        "module docstring (analysis/plan.py).",
+    )
     p.add_argument("--results", required=True, help="results root: a path or a URI")
-    p.add_argument("--target", type=float, default=0.05, help="wanted CI half-width")
+    p.add_argument("--target", type=float, default=0.05, help="CI half-width wanted (default 0.05)")
     p.add_argument(
         "--quantity",
         default=DEFAULT_QUANTITY,
