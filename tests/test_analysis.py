@@ -356,3 +356,17 @@ def test_bad_input(tmp_path, root):
 
 def test_default_tables_are_registered():
     assert set(DEFAULT_TABLES) <= set(TABLES)
+
+
+def test_the_smoke_layout_shows_intervals_for_a_new_class(tmp_path):
+    """`make demo`'s 3 triples (the first of the balanced order) hold out 9 classes, so a
+    newcomer's first summary already carries intervals for a new class."""
+    from sweeps.spec import parse_triples
+
+    triples = parse_triples("3")
+    assert len({c for t in triples for c in t}) == 9
+    rng = np.random.default_rng(1)
+    write_root(str(tmp_path), ARCHS, [0], triples, lambda *a, **k: 0.6 + rng.normal(0, 0.05))
+    rows = table_json(tmp_path, "--tables", "headline")["headline"]["rows"]
+    cells = [c for r in rows for c in r[1:] if isinstance(c, dict)]
+    assert cells and all(c["low"] < c["value"] < c["high"] for c in cells)
