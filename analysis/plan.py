@@ -14,6 +14,13 @@ interval for a new class that no design can beat because only 10 classes exist: 
 class effects alone, on all 120 triples (no triple or seed noise, as with infinitely
 many seeds).
 
+A design that separates no part (one seed per triple and at most 10 triples, such as
+the 1-epoch study's 10 x 1) still plans, with bounds: the fitted class part then holds
+all of a trial's variance, so intervals for a new class are predicted with all of it as
+class effects and intervals for these classes with all of it as seed noise, the part
+that widens each kind most; every half-width and the floor are then upper bounds, and
+the output says so.
+
 On synthetic sweeps of a fitted model the prediction was within 2-8% of the summary's
 mean half-width, for both kinds and three designs (`python -m tests.test_planner`).
 
@@ -177,6 +184,8 @@ class Plan:
     cost: Cost | None
     archs: list[str]
     confidence: float
+    bounded: str = ""
+    """Set when the design separates no part: why every half-width is an upper bound."""
 
     def cheapest(self, kind: str, quantity: str | None = None, archs=None) -> dict | None:
         """The design of least cost (then fewest trials) whose predicted half-width of
@@ -227,15 +236,24 @@ def make_plan(
         raise UserError(f"too few trials to fit the variance components: {e}") from None
     if not any(k[0] == quantity for k in comps):
         raise UserError(f"the results hold no {quantity!r} for {', '.join(archs)}")
-    if not any(c.separable["seed"] for c in comps.values()):
-        raise UserError(
-            f"{len(grid.triples)} triples x {len(grid.seeds)} seed(s) separate nothing from "
-            "the class effects (one seed per triple, no more triples than classes); add a "
-            "second seed or more than 10 triples"
-        )
     sds = {
         k: {**c.planned(), "mean": c.mean, "bounds": QUANTITIES[k[0]].bounds}
         for k, c in comps.items()
+    }
+    bounded = ""
+    if not any(c.separable["seed"] for c in comps.values()):
+        # Nothing separates: the fitted class part holds all of a trial's variance. Each
+        # kind is predicted with all of it in the part that widens that kind most, so
+        # every prediction (and the floor) is an upper bound.
+        bounded = (
+            f"{len(grid.triples)} triples x {len(grid.seeds)} seed separate no part: every "
+            "half-width is an upper bound (a new class: all variation taken as class "
+            "effects; these classes: all of it as seed noise); add a second seed or more "
+            "than 10 triples to fit the parts"
+        )
+    as_seed = {
+        k: {**s, "class": 0.0, "triple": 0.0, "seed": math.sqrt(3) * s["class"]}
+        for k, s in sds.items()
     }
     steps = grid.df.drop_duplicates("trial_key").groupby("arch")["steps"].median()
     cost = device_cost({a: int(steps[a]) for a in archs if a in steps})
@@ -243,11 +261,16 @@ def make_plan(
     for n in triples:
         for s in seeds:
             widths = predict(sds, n, s, confidence=grid.confidence, **kw)
+            if bounded:
+                these = predict(as_seed, n, s, confidence=grid.confidence, **kw)
+                for k in widths:
+                    widths[k][THESE_CLASSES] = these[k][THESE_CLASSES]
             hours = cost.hours(n, s) if cost else math.nan
             designs.append(
                 dict(triples=n, seeds=s, trials=n * s * len(archs), hours=hours, half_width=widths)
             )
-    return Plan(quantity, target, comps, designs, floor(sds, **kw), cost, archs, grid.confidence)
+    floors = floor(sds, **kw)
+    return Plan(quantity, target, comps, designs, floors, cost, archs, grid.confidence, bounded)
 
 
 # --- output ---------------------------------------------------------------------------
@@ -314,6 +337,9 @@ def tables(plan: Plan) -> list[TableData]:
         f"triples (infinitely many seeds); {largest['triples']}x{largest['seeds']}: the "
         "largest candidate design"
     )
+    if plan.bounded:
+        for t in (designs, best):
+            t.caption += "; UPPER BOUNDS: " + plan.bounded
     return [comp, designs, best]
 
 
@@ -326,6 +352,8 @@ def verdict(plan: Plan) -> list[str]:
         lines.append(f"cheapest to ±{plan.target:g} on {plan.quantity}, {kind}: {what}")
     floors = ", ".join(f"{a} ±{plan.floor[(plan.quantity, a)]:.3f}" for a in plan.archs)
     lines.append(f"floor for a new class (only 10 classes exist): {floors}")
+    if plan.bounded:
+        lines.append(f"upper bounds only: {plan.bounded}")
     return lines
 
 
@@ -378,6 +406,7 @@ def to_json(plan: Plan, root: str) -> str:
         cheapest={kind: _json_design(plan.cheapest(kind)) for kind in KINDS},
         replicates=REPLICATES,
         resamples=RESAMPLES,
+        upper_bounds=plan.bounded or None,
     )
     return json.dumps(out, indent=2)
 

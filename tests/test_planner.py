@@ -118,6 +118,31 @@ def test_the_planner_names_the_cheapest_design(small_root, capsys):
     assert max(len(line) for line in text.splitlines()) <= 80
 
 
+def test_a_design_that_separates_nothing_gives_upper_bounds(tmp_path, capsys):
+    """10 triples x 1 seed (the 1-epoch study's design): no part separates, so each kind is
+    planned with all the variation in the part that widens it, and says so."""
+    rng = np.random.default_rng(3)
+    effects = rng.normal(0, 0.1, 10)
+
+    def value(arch, suite, metric, gen, class_id, seed, triple, **_):
+        shift = effects[list(triple)].sum() if suite == "real_heldout" else 0.0
+        return float(np.clip(0.6 - shift + rng.normal(0, 0.02), 0, 1))
+
+    write_root(str(tmp_path), ["hands_on"], [0], BALANCED_TRIPLES[:10], value)
+    plan.main(["--results", str(tmp_path), "--format", "json"])
+    out = json.loads(capsys.readouterr().out)
+    assert "upper bound" in out["upper_bounds"]
+    floor = out["floor"]["recall_gap"]["hands_on"]
+    for d in out["designs"]:
+        w = d["half_width"]["recall_gap"]["hands_on"]
+        assert w[NEW_CLASS] >= floor - 1e-9 and floor > 0
+        assert (w[THESE_CLASSES] is None) == (d["seeds"] == 1)
+        assert d["seeds"] == 1 or 0 < w[THESE_CLASSES] < w[NEW_CLASS]
+    plan.main(["--results", str(tmp_path)])
+    text = capsys.readouterr().out
+    assert "upper bounds" in text and max(len(line) for line in text.splitlines()) <= 80
+
+
 def _fails(argv, capsys) -> str:
     with pytest.raises(SystemExit) as e:
         plan.main(argv)
