@@ -1,0 +1,116 @@
+"""A pack's members equal their solo trials, up to floating-point summation order.
+
+Tolerance. The pack computes each member's sums in another order than the solo trial
+(grouped convolutions, batched matrix products), and nothing else differs: every draw is
+the same. Adam and RMSprop divide each gradient by sqrt(v) + eps, so for the gradient
+elements near eps (1e-7 here) a change in the last bits of a sum moves the update by up
+to the learning rate, and 20 steps compound it. The solo trial itself moves that much
+when only its thread count changes (1 vs 2 threads, batch 8, 20 steps, max over weights:
+hands_on 8.7e-3, brownlee 9.1e-4, tf_dcgan 3.3e-5; the pack vs solo: 7.3e-3, 9.3e-4,
+1.5e-6). So each weight may differ by half of the most an update can move it in 20 steps
+(lr per step for Adam, lr / sqrt(1 - rho) for RMSprop), and each epoch-mean loss or D
+output by 0.01. A trial with other draws (another seed) differs by 0.14 or more, 4 times
+(hands_on) to 140 times (tf_dcgan) the tolerance.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from fakedet.errors import UserError
+from fakedet.models import ARCHS, get_arch
+from fakedet.pack import train_pack
+from fakedet.train import train
+
+STEPS = 20
+N_IMAGES = 47
+SEEDS = (0, 1, 5)
+BATCH = {"hands_on": 4, "brownlee": 4, "tf_dcgan": 6}  # tf_dcgan: a last partial batch
+
+
+def _images(k: int, n: int = N_IMAGES) -> list[np.ndarray]:
+    rng = np.random.default_rng(123)
+    return [rng.integers(0, 256, (n, 28, 28), dtype=np.uint8) for _ in range(k)]
+
+
+def _state(result) -> dict[str, torch.Tensor]:
+    g, d = result.generator.state_dict(), result.discriminator.state_dict()
+    return {
+        **{f"G.{k}": v.float() for k, v in g.items()},
+        **{f"D.{k}": v.float() for k, v in d.items()},
+    }
+
+
+def _history(result) -> torch.Tensor:
+    cols = ("d_loss", "g_loss", "d_real", "d_fake")
+    return torch.tensor([[row[c] for c in cols] for row in result.history])
+
+
+def _max_diff(a: list[dict], b: list[dict]) -> dict[str, float]:
+    return {
+        name: max((x[name] - y[name]).abs().max().item() for x, y in zip(a, b, strict=True))
+        for name in a[0]
+    }
+
+
+def weight_tolerance(recipe) -> float:
+    """Half the most an update can move a weight in STEPS steps."""
+    lr = max(recipe.lr_d, recipe.lr_g)
+    per_step = lr / math.sqrt(1 - recipe.rho) if recipe.optimizer == "rmsprop" else lr
+    return per_step * STEPS / 2
+
+
+@pytest.mark.parametrize("name", list(ARCHS))
+def test_pack_members_equal_solo_trials(name):
+    arch = get_arch(name)
+    recipe = arch.recipe.override(batch_size=BATCH[name], epochs=3)
+    images = _images(len(SEEDS))
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        solo = [
+            train(arch, recipe, x, s, max_steps=STEPS) for x, s in zip(images, SEEDS, strict=True)
+        ]
+        pack = train_pack(arch, recipe, images, SEEDS, max_steps=STEPS)
+    finally:
+        torch.set_num_threads(before)
+
+    assert [p.steps for p in pack] == [s.steps for s in solo] == [STEPS] * len(SEEDS)
+    epochs = math.ceil(STEPS / recipe.steps_per_epoch(N_IMAGES))
+    assert [len(p.history) for p in pack] == [len(s.history) for s in solo] == [epochs] * 3
+    diff = _max_diff([_state(s) for s in solo], [_state(p) for p in pack])
+    tol = weight_tolerance(recipe)
+    too_far = {k: v for k, v in diff.items() if v > tol}
+    assert not too_far, f"{name}: weights beyond {tol:.2g}: {too_far}"
+    losses = _max_diff(
+        [{"history": _history(r)} for r in solo], [{"history": _history(r)} for r in pack]
+    )
+    assert losses["history"] <= 0.01, f"{name}: epoch means differ by {losses}"
+
+    # the members are three different trials, not one trial three times
+    first = _state(pack[0])["D.0.weight"]
+    assert all((first - _state(p)["D.0.weight"]).abs().max() > tol for p in pack[1:])
+
+
+def test_pack_checkpoints_give_each_member_its_networks():
+    arch = get_arch("hands_on")
+    recipe = arch.recipe.override(batch_size=8, epochs=2)
+    seen = []
+    results = train_pack(
+        arch, recipe, _images(2), [0, 1], max_steps=4, checkpoint_steps={2},
+        on_checkpoint=lambda k, step, G, D: seen.append((k, step, G.training, D.training)),
+    )  # fmt: skip
+    assert seen == [(0, 2, False, False), (1, 2, False, False)]
+    assert [r.steps for r in results] == [4, 4]
+
+
+def test_pack_rejects_bf16_and_mismatched_members():
+    arch = get_arch("brownlee")
+    with pytest.raises(UserError, match="fp32"):
+        train_pack(arch, arch.recipe.override(precision="bf16"), _images(2), [0, 1])
+    with pytest.raises(ValueError, match="same number"):
+        train_pack(arch, arch.recipe, [_images(1)[0], _images(1, n=30)[0]], [0, 1])
