@@ -16,15 +16,20 @@ output by 0.01. A trial with other draws (another seed) differs by 0.14 or more,
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 import torch
 
+from fakedet.config import make_config
 from fakedet.errors import UserError
 from fakedet.models import ARCHS, get_arch
-from fakedet.pack import train_pack
+from fakedet.pack import run_pack, train_pack
+from fakedet.store import ResultsStore
 from fakedet.train import train
+from fakedet.trial import run_trial
 
 STEPS = 20
 N_IMAGES = 47
@@ -114,3 +119,42 @@ def test_pack_rejects_bf16_and_mismatched_members():
         train_pack(arch, arch.recipe.override(precision="bf16"), _images(2), [0, 1])
     with pytest.raises(ValueError, match="same number"):
         train_pack(arch, arch.recipe, [_images(1)[0], _images(1, n=30)[0]], [0, 1])
+
+
+def _written(store) -> dict:
+    """What a results root holds: relative file paths, and each table's columns."""
+    files = sorted(
+        str(p.relative_to(store.root)) for p in Path(store.root).rglob("*") if p.is_file()
+    )
+    tables = {
+        f: pq.read_schema(Path(store.root) / f).names for f in files if f.endswith(".parquet")
+    }
+    return dict(files=files, columns=tables)
+
+
+def test_a_pack_writes_what_its_solo_trials_write(fashion_mnist, tmp_path):
+    budget = dict(max_steps=3, eval_limit=60, eval_at=(0.001,))
+    cfgs = [
+        make_config("hands_on", 0, "0,6,9", **budget),
+        make_config("hands_on", 4, "1,2,3", **budget),
+    ]
+    solo_store, pack_store = ResultsStore(tmp_path / "solo"), ResultsStore(tmp_path / "pack")
+    for cfg in cfgs:
+        run_trial(cfg, fashion_mnist, solo_store, device="cpu")
+    summaries = run_pack(cfgs, fashion_mnist, pack_store, device="cpu")
+    assert [s["status"] for s in summaries] == ["done", "done"]
+    assert [s["key"] for s in summaries] == [c.key for c in cfgs]
+    assert _written(pack_store) == _written(solo_store)
+    for cfg in cfgs:
+        solo = solo_store.read_table(solo_store.metrics_path(cfg)).to_pandas()
+        pack = pack_store.read_table(pack_store.metrics_path(cfg)).to_pandas()
+        assert set(pack.suite) == set(solo.suite) and len(pack) == len(solo)
+        assert sorted(set(pack.checkpoint_step)) == sorted(set(solo.checkpoint_step)) == [1, 3]
+        assert (pack.trial_key == cfg.key).all()
+
+    again = run_pack(cfgs, fashion_mnist, pack_store, device="cpu")
+    assert [s["status"] for s in again] == ["skipped", "skipped"]
+    with pytest.raises(ValueError, match="share"):
+        run_pack(
+            [cfgs[0], make_config("brownlee", 0, "0,6,9", **budget)], fashion_mnist, pack_store
+        )
