@@ -4,6 +4,7 @@
     python sweeps/all_triples.py --smoke         # a tiny budget on 3 triples, 1 seed (CPU)
     python sweeps/all_triples.py --preset study-1epoch  # 1 epoch, 10 balanced triples (CPU)
     python sweeps/all_triples.py --dry-run       # the plan, without running it
+    python sweeps/all_triples.py --pack 8        # 8 trials of an arch per fused model
     ray job submit --address http://HEAD:8265 --working-dir . -- \
         python sweeps/all_triples.py --address auto --results s3://bucket/run
 
@@ -21,7 +22,7 @@ from fakedet import data as fmnist
 from fakedet.config import DEFAULT_CROSS_FAKES, Budget, add_budget_args
 from fakedet.errors import ArgumentParser, UserError, exit_on_user_error
 from fakedet.store import ResultsStore
-from sweeps import cluster, progress, run
+from sweeps import cluster, estimate, progress, run
 from sweeps.spec import SweepSpec, cross_pairs, parse_archs, parse_seeds, parse_triples
 
 PRESETS = {
@@ -68,6 +69,9 @@ def build_parser() -> ArgumentParser:
     arg("--gpus-per-trial", type=float, default=0.25,
         help="GPU fraction per trial where the cluster has GPUs (0.25: 4 per card)")  # fmt: skip
     arg("--cpus-per-trial", type=float, default=1.0, help="CPUs per trial")
+    arg("--pack", default="1", help="train up to K trials of one architecture as one fused "
+        "model per Tune trial (fakedet/pack.py); 'auto': K from the committed GPU records "
+        "for this GPU (bench/results/pack-cuda.json), else 1 (default: 1)")  # fmt: skip
     arg("--num-cpus", type=int, help="CPUs of the local Ray (default: all)")
     arg("--num-gpus", type=int, help="GPUs of the local Ray (default: detected)")
     arg("--cross-fakes", type=int, default=DEFAULT_CROSS_FAKES,
@@ -94,6 +98,7 @@ def parse_args(argv: list[str] | None) -> tuple:
             setattr(args, name, value)
     if args.cross_fakes < 1 or args.max_failures < 0:
         raise UserError("--cross-fakes must be >= 1 and --max-failures >= 0")
+    args.pack = parse_pack(args.pack)
     if args.gpus_per_trial < 0 or args.cpus_per_trial <= 0:
         raise UserError("--gpus-per-trial must be >= 0 and --cpus-per-trial > 0")
     if not args.no_detector and len(parse_archs(args.archs)) < 2:
@@ -112,6 +117,31 @@ def parse_args(argv: list[str] | None) -> tuple:
     return args, spec
 
 
+def parse_pack(text: str) -> int | str:
+    """'--pack': a positive K, or 'auto'."""
+    if text.strip() == "auto":
+        return "auto"
+    try:
+        k = int(text)
+    except ValueError:
+        k = 0
+    if k < 1:
+        raise UserError(f"--pack {text}: expected a positive number of trials per pack, or auto")
+    return k
+
+
+def pack_sizes(pack: int | str, archs, resources: dict) -> tuple[dict[str, int], str]:
+    """({arch: K}, how K was chosen) of `--pack`."""
+    if pack != "auto":
+        return dict.fromkeys(archs, pack), "--pack"
+    name = None
+    if resources["gpu"] > 0:
+        import torch
+
+        name = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    return estimate.auto_pack(name, archs)
+
+
 @exit_on_user_error
 def main(argv: list[str] | None = None) -> int:
     args, spec = parse_args(argv)
@@ -126,6 +156,14 @@ def main(argv: list[str] | None = None) -> int:
     todo = [t for t in trials if t.key not in done]
     console.print(progress.plan_table(spec, todo, len(trials), len(done), resources,
                                       cluster.resources()))  # fmt: skip
+    sizes, why = pack_sizes(args.pack, spec.archs, resources)
+    if max(sizes.values()) > 1:
+        n_packs = len(run.packs(trials, sizes))
+        per = ", ".join(f"{a} {k}" for a, k in sizes.items())
+        console.print(f"packs: up to {per} trials per Tune trial ({why}); {n_packs} packs "
+                      f"hold the {len(trials)} trials, {len(todo)} of them to run")  # fmt: skip
+    elif args.pack == "auto":
+        console.print(f"packs: {why}")
     if args.dry_run:
         return 0
 
@@ -135,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         if todo:
             data = fmnist.load(args.data_dir)
             errors = run.train_all(spec, data, store, resources, status, args.max_failures,
-                                   console)  # fmt: skip
+                                   console, sizes)  # fmt: skip
         complete = {t.key for t in trials if store.is_complete(t)}
         pairs = cross_pairs(trials, complete)
         cross = run.cross_all(pairs, store, spec.cross_fakes, resources, status)

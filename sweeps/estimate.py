@@ -80,6 +80,25 @@ def packing_problem(record: dict | None, throughput: dict | None = None) -> str 
     return None
 
 
+def auto_pack(device_name: str | None, archs) -> tuple[dict[str, int], str]:
+    """`--pack auto`: per architecture, the K with the most member-steps per second in the
+    committed fused-pack record (`bench/results/pack-cuda.json`, from `bench.pack`) when it
+    was measured on this kind of device; else 1. Returns ({arch: K}, why)."""
+    record = load_record("pack-cuda")
+    ones = dict.fromkeys(archs, 1)
+    if not device_name:
+        return ones, "no GPU here: one trial per Tune trial"
+    if not record or record.get("device_name") != device_name:
+        return ones, f"no fused-pack record for {device_name}: one trial per Tune trial"
+    sizes = {}
+    for arch in archs:
+        rates = {
+            int(k): r["member_steps_per_s"] for k, r in record["results"].get(arch, {}).items()
+        }
+        sizes[arch] = max(rates, key=rates.get) if rates else 1
+    return sizes, f"from bench/results/pack-cuda.json ({device_name}, {record.get('date')})"
+
+
 def describe(trials: list[TrialConfig]) -> list[str]:
     """Lines for the sweep's plan: the estimated device-hours, or why there is none."""
     lines = []

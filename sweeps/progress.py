@@ -19,6 +19,8 @@ class LiveStatus(tune.Callback):
     `on_trial_*` hooks on the driver; the task phases call `start_phase` and
     `task_finished`.
 
+    With packs (`--pack K`), a Tune trial is up to K trials: every count is of trials.
+
     Tune pickles its callbacks with the experiment; a restored experiment gets the status
     of the running driver back (`__reduce__`), not the counts of the crashed one.
     """
@@ -33,6 +35,8 @@ class LiveStatus(tune.Callback):
         self.total, self.already, self.phase = total, already_done, phase
         self.running, self.failed, self.done, self.retries = set(running), set(), 0, 0
         self.skipped: set[str] = set()  # complete before this run: counted in `already`
+        self.size: dict[str, int] = {}  # trials per running Tune trial (a pack's members)
+        self.members_done: dict[str, int] = {}  # a pack's members it ran to completion
         self.t0 = time.time()
 
     def __reduce__(self):
@@ -44,14 +48,18 @@ class LiveStatus(tune.Callback):
     # --- Tune's hooks (training) ---------------------------------------------------------
     def on_trial_start(self, iteration, trials, trial, **info):
         self.running.add(trial.trial_id)
+        self.size[trial.trial_id] = len(_member_points(trial.config))
 
     def on_trial_result(self, iteration, trials, trial, result, **info):
         if result.get("status") == "skipped":
             self.skipped.add(trial.trial_id)
+        if "members_done" in result:
+            self.members_done[trial.trial_id] = result["members_done"]
 
     def on_trial_complete(self, iteration, trials, trial, **info):
         self.running.discard(trial.trial_id)
-        self.done += trial.trial_id not in self.skipped
+        done = int(trial.trial_id not in self.skipped)
+        self.done += self.members_done.get(trial.trial_id, done)
 
     def on_trial_recover(self, iteration, trials, trial, **info):
         self.running.discard(trial.trial_id)
@@ -59,7 +67,7 @@ class LiveStatus(tune.Callback):
 
     def on_trial_error(self, iteration, trials, trial, **info):
         self.running.discard(trial.trial_id)
-        self.failed.add(from_tune(trial.config).key)
+        self.failed.update(from_tune(m).key for m in _member_points(trial.config))
 
     # --- task phases -------------------------------------------------------------------
     def task_finished(self, label: str, failed: bool) -> None:
@@ -77,7 +85,7 @@ class LiveStatus(tune.Callback):
         t = Table(title=f"sweep: {self.phase}", show_header=True)
         for col in ("done", "running", "pending", "failed", "retries", "per hour", "ETA"):
             t.add_column(col, justify="right")
-        running = len(self.running - self.skipped)
+        running = sum(self.size.get(t, 1) for t in self.running - self.skipped)
         t.add_row(
             f"{self.already + self.done}/{self.total}",
             str(running),
@@ -88,6 +96,12 @@ class LiveStatus(tune.Callback):
             eta,
         )
         return t
+
+
+def _member_points(config: dict) -> list[dict]:
+    """The Tune points of a Tune trial's config: its own, or its pack's members'."""
+    config = config.get("pack", config)
+    return config.get("members", [config])
 
 
 def _current_status() -> LiveStatus:

@@ -2,7 +2,9 @@
 
 1. Training: a Tune grid over arch x seed x held-out triple. The trainable returns at once
    for a trial whose results are complete; the dataset reaches workers once, through the
-   object store (`tune.with_parameters`).
+   object store (`tune.with_parameters`). With packs (`--pack K`), a Tune trial is a pack of
+   up to K trials of one architecture (`fakedet.pack.run_pack`): it skips its complete
+   members, so a pack retried after a node loss redoes only the unfinished ones.
 2. Cross-evaluation: for every (seed, triple) with two or more finished architectures,
    each discriminator on fakes of every other architecture's generator, as Ray tasks that
    read the networks from the results store.
@@ -25,12 +27,13 @@ os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # Tune prints nothing at verbo
 import ray  # noqa: E402
 from ray import tune  # noqa: E402
 
-from fakedet.config import TrialConfig, from_tune  # noqa: E402
+from fakedet.config import TrialConfig, from_tune, tune_point  # noqa: E402
 from fakedet.cross import cross_evaluate  # noqa: E402
 from fakedet.data import FashionMNIST  # noqa: E402
 from fakedet.detector import DetectorRecipe  # noqa: E402
 from fakedet.detector_trial import DetectorTrial, detector_trials, run_detector_trial  # noqa: E402
 from fakedet.errors import first_line  # noqa: E402
+from fakedet.pack import run_pack  # noqa: E402
 from fakedet.store import ResultsStore  # noqa: E402
 from fakedet.trial import run_trial  # noqa: E402
 from sweeps.progress import LiveStatus  # noqa: E402
@@ -46,16 +49,57 @@ def trainable(config: dict, data: FashionMNIST, results: str, cpus: float) -> No
     import torch
 
     torch.set_num_threads(max(1, int(cpus)))
-    tune.report(run_trial(from_tune(config), data, ResultsStore(results)))
+    if "members" not in config:
+        tune.report(run_trial(from_tune(config), data, ResultsStore(results)))
+        return
+    summaries = run_pack(members(config), data, ResultsStore(results))
+    done = [s["key"] for s in summaries if s["status"] == "done"]
+    status = "done" if done else "skipped"
+    tune.report(dict(status=status, members_done=len(done), members=len(summaries)))
 
 
-def param_space(spec: SweepSpec) -> dict:
-    """Tune's grid: arch x seed x held-out triple, each trial with the shared budget."""
+def members(config: dict) -> list[TrialConfig]:
+    """The trials of a Tune config: one, or a pack's members."""
+    if "members" not in config:
+        return [from_tune(config)]
+    return [from_tune(m) for m in config["members"]]
+
+
+def packs(trials: list[TrialConfig], sizes: dict[str, int]) -> list[list[TrialConfig]]:
+    """The trials in packs of up to sizes[arch] trials of one architecture, in plan order."""
+    by_arch: dict[str, list[TrialConfig]] = {}
+    for t in trials:
+        by_arch.setdefault(t.arch, []).append(t)
+    out = []
+    for arch, group in by_arch.items():
+        k = sizes.get(arch, 1)
+        out += [group[i : i + k] for i in range(0, len(group), k)]
+    return out
+
+
+def param_space(spec: SweepSpec, pack: dict[str, int] | None = None) -> dict:
+    """Tune's grid: arch x seed x held-out triple, each trial with the shared budget; with
+    `pack` ({arch: K}) a list of packs, each with its members' Tune points."""
+    if pack and max(pack.values()) > 1:
+        points = [
+            {"members": [tune_point(t.arch, t.seed, t.heldout, spec.budget) for t in group]}
+            for group in packs(spec.trials(), pack)
+        ]
+        return {"pack": tune.grid_search(points)}
     grid = {name: tune.grid_search(values) for name, values in spec.grid().items()}
     return {**grid, "budget": spec.budget.to_dict()}
 
 
-def _tuner(spec, wrapped, store, name, resources, status, max_failures, console):
+def _config(config: dict) -> dict:
+    return config.get("pack", config)
+
+
+def _dirname(config: dict) -> str:
+    keys = [t.key for t in members(_config(config))]
+    return keys[0] if len(keys) == 1 else f"pack{len(keys)}-{keys[0]}"
+
+
+def _tuner(spec, wrapped, store, name, resources, status, max_failures, console, pack=None):
     """Restore the experiment `name` where Tune can, else start it over the whole grid."""
     path = store.uri(TUNE_DIR, name)
     if tune.Tuner.can_restore(path):
@@ -72,9 +116,9 @@ def _tuner(spec, wrapped, store, name, resources, status, max_failures, console)
             name = f"{name}-{int(time.time())}"
     return tune.Tuner(
         wrapped,
-        param_space=param_space(spec),
+        param_space=param_space(spec, pack),
         tune_config=tune.TuneConfig(
-            trial_dirname_creator=lambda trial: from_tune(trial.config).key,
+            trial_dirname_creator=lambda trial: _dirname(trial.config),
             reuse_actors=True,
         ),
         run_config=tune.RunConfig(
@@ -95,6 +139,7 @@ def train_all(
     status: LiveStatus,
     max_failures: int = 3,
     console=None,
+    pack: dict[str, int] | None = None,
 ) -> dict[str, str]:
     """Phase 1: every trial of `spec` through Tune; complete ones skip at once.
 
@@ -102,23 +147,37 @@ def train_all(
     (`Tuner.restore`): finished trials stay finished, the others run. Trials a restored
     experiment holds as finished but whose results are gone run in a second experiment.
 
+    `pack` ({arch: K}) trains up to K trials of an architecture as one Tune trial.
+
     Returns:
         {trial key: last line of its error} of the trials that failed after retries.
     """
-    wrapped = tune.with_parameters(trainable, data=data, results=store.root, cpus=resources["cpu"])
+    wrapped = tune.with_parameters(_unpack, data=data, results=store.root, cpus=resources["cpu"])
     wrapped = tune.with_resources(wrapped, resources)
     plan = spec.trials()
-    errors, name = {}, plan_name(plan)
+    sizes = pack if pack and max(pack.values()) > 1 else None
+    errors, name = {}, plan_name(plan) + _pack_suffix(sizes)
     for attempt in range(2):
-        tuner = _tuner(spec, wrapped, store, name, resources, status, max_failures, console)
+        tuner = _tuner(spec, wrapped, store, name, resources, status, max_failures, console, sizes)
         for r in tuner.fit():
             if r.error is not None and r.config:
-                errors[from_tune(r.config).key] = first_line(r.error, last=True)
+                for t in members(_config(r.config)):
+                    if not store.is_complete(t):
+                        errors[t.key] = first_line(r.error, last=True)
         missing = [t for t in plan if t.key not in errors and not store.is_complete(t)]
         if not missing:
             break
-        name = f"{plan_name(plan)}-{attempt + 1}-{int(time.time())}"
+        name = f"{plan_name(plan)}{_pack_suffix(sizes)}-{attempt + 1}-{int(time.time())}"
     return errors
+
+
+def _unpack(config: dict, data: FashionMNIST, results: str, cpus: float) -> None:
+    trainable(_config(config), data, results, cpus)
+
+
+def _pack_suffix(sizes: dict[str, int] | None) -> str:
+    """Packs are another grid: another experiment name (none for one trial per Tune trial)."""
+    return "" if not sizes else "-pack" + "".join(f"-{a}{k}" for a, k in sorted(sizes.items()))
 
 
 @ray.remote(max_retries=3)

@@ -16,6 +16,9 @@ output by 0.01. A trial with other draws (another seed) differs by 0.14 or more,
 from __future__ import annotations
 
 import math
+import os
+import signal
+import time
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +26,7 @@ import pyarrow.parquet as pq
 import pytest
 import torch
 
+from conftest import assert_user_error, run_cli, start_cli
 from fakedet.config import make_config
 from fakedet.errors import UserError
 from fakedet.models import ARCHS, get_arch
@@ -158,3 +162,71 @@ def test_a_pack_writes_what_its_solo_trials_write(fashion_mnist, tmp_path):
         run_pack(
             [cfgs[0], make_config("brownlee", 0, "0,6,9", **budget)], fashion_mnist, pack_store
         )
+
+
+# --- the sweep with packs --------------------------------------------------------------------
+SWEEP = "sweeps/all_triples.py"
+
+
+def _own_metrics(root: Path) -> list[Path]:
+    return [p for p in (root / "metrics").rglob("*.parquet") if ".x-" not in p.name]
+
+
+def _results(root: Path) -> dict:
+    """Relative paths of the results (Tune's state aside) and each metrics file's columns."""
+    files = sorted(
+        str(p.relative_to(root))
+        for p in root.rglob("*")
+        if p.is_file() and not str(p.relative_to(root)).startswith("_tune")
+    )
+    columns = {f: pq.read_schema(root / f).names for f in files if f.startswith("metrics")}
+    return dict(files=files, columns=columns)
+
+
+@pytest.mark.parametrize("pack", ["0", "-2", "two"])
+def test_sweep_rejects_a_bad_pack_size(tmp_path, pack):
+    proc = run_cli(SWEEP, "--results", str(tmp_path / "r"), "--smoke", "--pack", pack)
+    assert_user_error(proc, f"--pack {pack}")
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.slow
+def test_sweep_in_packs_writes_what_the_sweep_writes(tmp_path, data_dir):
+    common = ["--smoke", "--no-detector", "--data-dir", data_dir, "--num-cpus", "2"]
+    solo, packed = tmp_path / "solo", tmp_path / "packed"
+    for root, extra in ((solo, []), (packed, ["--pack", "3"])):
+        proc = run_cli(SWEEP, "--results", str(root), *common, *extra)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "packs: up to hands_on 3, brownlee 3 trials per Tune trial" in proc.stdout
+    assert _results(packed) == _results(solo)
+    assert len(_own_metrics(packed)) == 6  # 2 archs x 3 triples, each its own trial
+
+    mtimes = {p: p.stat().st_mtime_ns for p in (packed / "metrics").rglob("*.parquet")}
+    again = run_cli(SWEEP, "--results", str(packed), *common, "--pack", "3")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert {p: p.stat().st_mtime_ns for p in (packed / "metrics").rglob("*.parquet")} == mtimes
+
+
+@pytest.mark.slow
+def test_killed_driver_with_packs_reruns_only_unfinished_members(tmp_path, data_dir):
+    """Packs of 2 of 4 trials; the driver dies once the first pack has written; the rerun
+    finishes the rest and leaves the written members alone."""
+    root = tmp_path / "results"
+    args = [SWEEP, "--archs", "hands_on", "--no-detector", "--seeds", "0", "--triples", "4",
+            "--max-steps", "30", "--eval-limit", "100", "--results", str(root),
+            "--data-dir", data_dir, "--num-cpus", "1", "--pack", "2"]  # fmt: skip
+    proc = start_cli(*args)
+    try:
+        deadline = time.time() + 300
+        while len(_own_metrics(root)) < 1 and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.2)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the driver and the local Ray it started
+        proc.wait()
+    first = {p: p.stat().st_mtime_ns for p in _own_metrics(root)}
+    assert 1 <= len(first) < 4
+
+    rerun = run_cli(*args)
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert len(_own_metrics(root)) == 4
+    assert all(p.stat().st_mtime_ns == first[p] for p in first)  # not recomputed
