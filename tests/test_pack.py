@@ -195,14 +195,14 @@ def test_sweep_in_packs_writes_what_the_sweep_writes(tmp_path, data_dir):
     common = ["--smoke", "--no-detector", "--data-dir", data_dir, "--num-cpus", "2"]
     solo, packed = tmp_path / "solo", tmp_path / "packed"
     for root, extra in ((solo, []), (packed, ["--pack", "3"])):
-        proc = run_cli(SWEEP, "--results", str(root), *common, *extra)
+        proc = run_cli(SWEEP, "--results", str(root), *common, *extra, timeout=900)
         assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "packs: up to hands_on 3, brownlee 3 trials per Tune trial" in proc.stdout
     assert _results(packed) == _results(solo)
     assert len(_own_metrics(packed)) == 6  # 2 archs x 3 triples, each its own trial
 
     mtimes = {p: p.stat().st_mtime_ns for p in (packed / "metrics").rglob("*.parquet")}
-    again = run_cli(SWEEP, "--results", str(packed), *common, "--pack", "3")
+    again = run_cli(SWEEP, "--results", str(packed), *common, "--pack", "3", timeout=900)
     assert again.returncode == 0, again.stdout + again.stderr
     assert {p: p.stat().st_mtime_ns for p in (packed / "metrics").rglob("*.parquet")} == mtimes
 
@@ -226,7 +226,7 @@ def test_killed_driver_with_packs_reruns_only_unfinished_members(tmp_path, data_
     first = {p: p.stat().st_mtime_ns for p in _own_metrics(root)}
     assert 1 <= len(first) < 4
 
-    rerun = run_cli(*args)
+    rerun = run_cli(*args, timeout=900)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     assert len(_own_metrics(root)) == 4
     assert all(p.stat().st_mtime_ns == first[p] for p in first)  # not recomputed
