@@ -65,10 +65,14 @@ def measure(arch, k, images, device, steps, warmup, profile_steps, batch=None) -
     with profile(activities=[ProfilerActivity.CPU]) as one:
         pack_seconds(arch, k, images, device, 1, batch)
     ops = leaf_ops(prof.events()) - leaf_ops(one.events())
-    ms = max(long - short, 1e-9) / steps * 1e3
+    row = dict(ops_per_member_step=ops / ((profile_steps - 1) * k))
+    if long <= short:  # the steps vanished in the noise: no time, rather than a wrong one
+        return {**row, "ms_per_pack_step": None, "ms_per_member_step": None,
+                "member_steps_per_s": None, "images_per_s": None}  # fmt: skip
+    ms = (long - short) / steps * 1e3
     batch = batch or ARCHS[arch].recipe.batch_size
     return dict(
-        ops_per_member_step=ops / ((profile_steps - 1) * k),
+        **row,
         ms_per_pack_step=ms,
         ms_per_member_step=ms / k,
         member_steps_per_s=1e3 * k / ms,
@@ -100,7 +104,7 @@ def main(argv: list[str] | None = None) -> None:
                 arch, k, images, device, args.steps, args.warmup, args.profile_steps, args.batch
             )
             results[arch][str(k)] = row
-            print(arch, k, {n: round(v, 2) for n, v in row.items()}, flush=True)
+            print(arch, k, row, flush=True)
     record = dict(
         benchmark="pack",
         machine=machine(device),
@@ -121,10 +125,12 @@ def main(argv: list[str] | None = None) -> None:
         table.add_column(col, justify="right")
     for arch, rows in results.items():
         for k, r in rows.items():
-            table.add_row(
-                arch, k, f"{r['ops_per_member_step']:.0f}", f"{r['ms_per_member_step']:.2f}",
-                f"{r['ms_per_pack_step']:.1f}", f"{r['images_per_s']:,.0f}",
-            )  # fmt: skip
+            if r["ms_per_pack_step"] is None:
+                times = ["not measured (steps shorter than the noise)", "", ""]
+            else:
+                times = [f"{r['ms_per_member_step']:.2f}", f"{r['ms_per_pack_step']:.1f}",
+                         f"{r['images_per_s']:,.0f}"]  # fmt: skip
+            table.add_row(arch, k, f"{r['ops_per_member_step']:.0f}", *times)
     Console().print(table)
     out = Path(args.out or f"bench/results/pack-{device.type}.json")
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -92,9 +92,8 @@ def auto_pack(device_name: str | None, archs) -> tuple[dict[str, int], str]:
         return ones, f"no fused-pack record for {device_name}: one trial per Tune trial"
     sizes = {}
     for arch in archs:
-        rates = {
-            int(k): r["member_steps_per_s"] for k, r in record["results"].get(arch, {}).items()
-        }
+        rows = record["results"].get(arch, {}).items()
+        rates = {int(k): r["member_steps_per_s"] for k, r in rows if r.get("member_steps_per_s")}
         sizes[arch] = max(rates, key=rates.get) if rates else 1
     return sizes, f"from bench/results/pack-cuda.json ({device_name}, {record.get('date')})"
 
