@@ -230,3 +230,20 @@ def test_killed_driver_with_packs_reruns_only_unfinished_members(tmp_path, data_
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     assert len(_own_metrics(root)) == 4
     assert all(p.stat().st_mtime_ns == first[p] for p in first)  # not recomputed
+
+
+def test_pack_auto_reads_the_record_of_this_gpu_else_one(tmp_path, monkeypatch):
+    import json
+
+    from sweeps import estimate
+
+    monkeypatch.setattr(estimate, "RESULTS", tmp_path)
+    archs = ("hands_on", "brownlee")
+    assert estimate.auto_pack("H100", archs)[0] == {"hands_on": 1, "brownlee": 1}  # no record
+    rows = {"1": {"member_steps_per_s": 300.0}, "8": {"member_steps_per_s": 1900.0},
+            "16": {"member_steps_per_s": None}}  # fmt: skip
+    record = dict(device_name="H100", date="d", results={"hands_on": rows})
+    (tmp_path / "pack-cuda.json").write_text(json.dumps(record))
+    assert estimate.auto_pack("H100", archs)[0] == {"hands_on": 8, "brownlee": 1}
+    assert estimate.auto_pack("A100", archs)[0] == {"hands_on": 1, "brownlee": 1}
+    assert estimate.auto_pack(None, archs)[0] == {"hands_on": 1, "brownlee": 1}
