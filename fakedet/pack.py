@@ -37,7 +37,14 @@ from fakedet.protocol import make_split
 from fakedet.recipe import Recipe, total_steps
 from fakedet.record import TRIAL_FILES, Run, headline, trial_record
 from fakedet.store import ResultsStore
-from fakedet.train import TrainResult, _Batches, make_optimizer, pick_device, to_unit_range
+from fakedet.train import (
+    TrainResult,
+    _Batches,
+    epoch_row,
+    make_optimizer,
+    pick_device,
+    to_unit_range,
+)
 
 
 class _MaskDropout(nn.Module):
@@ -347,17 +354,7 @@ def _train(G, D, recipe, rngs, data, max_steps, on_step, checkpoint_steps, on_ch
         if epoch_steps:
             means = (sums / epoch_steps).tolist()  # one sync per epoch
             for m in range(k):
-                d_loss, g_loss, d_real, d_fake = means[m]
-                histories[m].append(
-                    dict(
-                        epoch=epoch,
-                        steps=epoch_steps,
-                        d_loss=d_loss,
-                        g_loss=g_loss,
-                        d_real=d_real,
-                        d_fake=d_fake,
-                    )
-                )
+                histories[m].append(epoch_row(epoch, epoch_steps, means[m]))
         if steps >= n_total:
             break
     seconds = time.perf_counter() - t0

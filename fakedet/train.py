@@ -186,6 +186,12 @@ class GANStep:
         )
 
 
+def epoch_row(epoch: int, steps: int, means: list[float]) -> dict:
+    """One epoch's row of a history: its steps and mean (d_loss, g_loss, d_real, d_fake)."""
+    names = ("d_loss", "g_loss", "d_real", "d_fake")
+    return dict(epoch=epoch, steps=steps, **dict(zip(names, means, strict=True)))
+
+
 def train(
     arch: Arch | str,
     recipe: Recipe,
@@ -249,17 +255,7 @@ def train(
                 G.train()
                 D.train()
         if epoch_steps:
-            d_loss, g_loss, d_real, d_fake = (sums / epoch_steps).tolist()  # one sync per epoch
-            history.append(
-                dict(
-                    epoch=epoch,
-                    steps=epoch_steps,
-                    d_loss=d_loss,
-                    g_loss=g_loss,
-                    d_real=d_real,
-                    d_fake=d_fake,
-                )
-            )
+            history.append(epoch_row(epoch, epoch_steps, (sums / epoch_steps).tolist()))
         if steps >= n_total:
             break
     return TrainResult(G.eval(), D.eval(), history, steps, time.perf_counter() - t0)
