@@ -44,6 +44,7 @@ study: data
 
 # The study's exports from a results root (the committed one: STUDY_RESULTS=docs/study-1epoch/results).
 study-exports: install
+	mkdir -p $(STUDY_DOCS)
 	$(BIN)/python -m analysis.summarize --results $(STUDY_RESULTS) --format markdown > $(STUDY_DOCS)/summary.md
 	$(BIN)/python -m analysis.summarize --results $(STUDY_RESULTS) --format csv > $(STUDY_DOCS)/summary.csv
 	$(BIN)/python -m analysis.summarize --results $(STUDY_RESULTS) --format json --plots $(STUDY_DOCS) > $(STUDY_DOCS)/summary.json
