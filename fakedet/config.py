@@ -63,12 +63,15 @@ class Budget:
         default="seed",
         metadata=_option("data protocol: 'seed' (the report's) or 'official'", choices=PROTOCOLS),
     )
-    epochs: int | None = field(default=None, metadata=_option("override the recipe's epochs"))
+    epochs: int | None = field(
+        default=None, metadata=_option("override the recipe's epochs", type=int)
+    )
     max_steps: int | None = field(
-        default=None, metadata=_option("stop training after this many steps")
+        default=None, metadata=_option("stop training after this many steps", type=int)
     )
     eval_limit: int | None = field(
-        default=None, metadata=_option("cap real images per evaluation suite (quick runs)")
+        default=None,
+        metadata=_option("cap real images per evaluation suite (quick runs)", type=int),
     )
     eval_at: tuple[float, ...] | None = field(
         default=None,
@@ -116,8 +119,6 @@ def add_budget_args(parser: ArgumentParser) -> None:
         spec = dict(f.metadata["argparse"])
         flag = spec.pop("flag", "--" + f.name.replace("_", "-"))
         spec.pop("parse", None)
-        if f.type == "int | None":
-            spec["type"] = int
         if spec.get("action") == "append":
             spec["default"] = []
         elif f.default is not dataclasses.MISSING:

@@ -6,6 +6,7 @@ the report thresholds at 0.5. The metrics of those logits are in `fakedet.metric
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,6 +14,7 @@ import torch
 from torch import nn
 
 from fakedet import metrics
+from fakedet.schema import SUITES
 from fakedet.train import to_unit_range
 
 EVAL_BATCH = 2048
@@ -92,3 +94,39 @@ def evaluate_networks(
     n = len(held_x) + len(test_x)
     fakes = generate(G, n, EVAL_NOISE_OFFSET + seed, latent_dim, device)
     return Evaluation(step, epoch, logits(D, fakes), logits(D, held_x), logits(D, test_x))
+
+
+class Evaluator:
+    """A trial's evaluation images (its split's, capped at `eval_limit`), and its
+    discriminator's logits at each checkpoint, in order, with the time they took."""
+
+    def __init__(self, cfg, split):
+        lim = cfg.eval_limit
+        self.seed, self.latent_dim = cfg.seed, cfg.recipe.latent_dim
+        self.held_x, self.held_y = split.real_heldout_images[:lim], split.real_heldout_labels[:lim]
+        self.test_x, self.test_y = split.real_test_images[:lim], split.real_test_labels[:lim]
+        self.evaluations: list[Evaluation] = []
+        self.seconds = 0.0
+
+    def __call__(self, G: nn.Module, D: nn.Module, step: int, epoch: float) -> None:
+        t = time.perf_counter()
+        self.evaluations.append(
+            evaluate_networks(
+                G, D, self.seed, self.latent_dim, self.held_x, self.test_x, step, epoch
+            )
+        )
+        self.seconds += time.perf_counter() - t
+
+    def summary(self, key: str, steps: int, **timings) -> dict:
+        """A done trial's summary: key, steps, checkpoints, `timings` (seconds, device,
+        ...), and each suite's headline metric at the last checkpoint."""
+        rows = self.evaluations[-1].rows(self.held_y, self.test_y)
+        headline = {
+            f"headline_{r['suite']}": r["value"]
+            for r in rows
+            if r["class_id"] is None and r["metric"] == SUITES[r["suite"]].headline
+        }
+        return dict(
+            status="done", key=key, steps=steps, checkpoints=len(self.evaluations), **timings,
+            **headline,
+        )  # fmt: skip

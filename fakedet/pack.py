@@ -31,11 +31,11 @@ from torch.func import functional_call, stack_module_state, vmap
 from fakedet.config import TrialConfig
 from fakedet.data import FashionMNIST
 from fakedet.errors import UserError
-from fakedet.evaluate import Evaluation, evaluate_networks
+from fakedet.evaluate import Evaluator
 from fakedet.models import Arch, SeededDropout, build, get_arch
 from fakedet.protocol import make_split
 from fakedet.recipe import Recipe, total_steps
-from fakedet.record import TRIAL_FILES, Run, headline, trial_record
+from fakedet.record import TRIAL_FILES, Run, trial_record
 from fakedet.store import ResultsStore
 from fakedet.train import (
     TrainResult,
@@ -411,55 +411,40 @@ def _run_members(cfgs, data, store, device, on_step) -> list[dict]:
         store.remove_temporaries(*store.record_paths(cfg, TRIAL_FILES))
     device = pick_device(str(device) if device else None)
     splits = [make_split(data, c.heldout, c.seed, c.protocol) for c in cfgs]
-    lim, cfg0 = cfgs[0].eval_limit, cfgs[0]
-    held = [(s.real_heldout_images[:lim], s.real_heldout_labels[:lim]) for s in splits]
-    test = [(s.real_test_images[:lim], s.real_test_labels[:lim]) for s in splits]
-    n_train = len(splits[0].train_images)
+    evaluators = [Evaluator(c, s) for c, s in zip(cfgs, splits, strict=True)]
+    cfg0, n_train = cfgs[0], len(splits[0].train_images)
     per_epoch, checkpoints = cfg0.steps_per_epoch(n_train), cfg0.checkpoint_steps(n_train)
-    evaluations: list[list[Evaluation]] = [[] for _ in cfgs]
-    eval_seconds = 0.0
-
-    def evaluate(k: int, G, D, step: int, epoch: float) -> Evaluation:
-        latent = cfgs[k].recipe.latent_dim
-        return evaluate_networks(G, D, cfgs[k].seed, latent, held[k][0], test[k][0], step, epoch)
 
     def on_checkpoint(k: int, step: int, G, D) -> None:
-        nonlocal eval_seconds
-        t = time.perf_counter()
-        evaluations[k].append(evaluate(k, G, D, step, checkpoints[step]))
-        eval_seconds += time.perf_counter() - t
+        evaluators[k](G, D, step, checkpoints[step])
 
     results = train_pack(
         cfg0.arch, cfg0.recipe, [s.train_images for s in splits], [c.seed for c in cfgs],
         device, cfg0.max_steps, on_step, checkpoints, on_checkpoint,
     )  # fmt: skip
-    during_training, t = eval_seconds, time.perf_counter()
-    for k, r in enumerate(results):
+    during_training = sum(e.seconds for e in evaluators)
+    for evaluate, r in zip(evaluators, results, strict=True):
         final_epoch = r.steps / per_epoch if per_epoch else 0.0
-        evaluations[k].append(evaluate(k, r.generator, r.discriminator, r.steps, final_epoch))
-    eval_seconds += time.perf_counter() - t
+        evaluate(r.generator, r.discriminator, r.steps, final_epoch)
+    eval_seconds = sum(e.seconds for e in evaluators)
 
     seconds = time.perf_counter() - t0
     summaries, n = [], len(cfgs)
-    for k, (cfg, r) in enumerate(zip(cfgs, results, strict=True)):
+    for cfg, r, evaluate in zip(cfgs, results, evaluators, strict=True):
         t_write = time.perf_counter()
         run = Run(str(device), n_train, seconds / n)
-        held_y, test_y = held[k][1], test[k][1]
-        store.write_record(trial_record(cfg, r, run, evaluations[k], held_y, test_y))
-        final = headline(evaluations[k][-1].rows(held_y, test_y))
+        record = trial_record(cfg, r, run, evaluate.evaluations, evaluate.held_y, evaluate.test_y)
+        store.write_record(record)
         summaries.append(
-            dict(
-                status="done",
-                key=cfg.key,
-                steps=r.steps,
-                checkpoints=len(evaluations[k]),
+            evaluate.summary(
+                cfg.key,
+                r.steps,
                 seconds=seconds / n,
                 train_seconds=(r.seconds - during_training) / n,
                 eval_seconds=eval_seconds / n,
                 write_seconds=time.perf_counter() - t_write,
                 device=str(device),
                 pack_size=n,
-                **{f"headline_{suite}": v for suite, v in final.items()},
             )
         )
     return summaries

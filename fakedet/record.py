@@ -31,7 +31,7 @@ from fakedet.config import TrialConfig
 from fakedet.evaluate import Evaluation, probability
 from fakedet.models import build, get_arch
 from fakedet.protocol import triple_str
-from fakedet.schema import SCORES_SCHEMA, SUITES, metric_table
+from fakedet.schema import SCORES_SCHEMA, metric_table
 from fakedet.store import Record, ResultsStore, Trial
 from fakedet.train import TrainResult
 
@@ -178,15 +178,6 @@ def trial_record(
     rows = [r for e in evaluations for r in e.rows(held_y, test_y)]
     metrics = metric_table(rows, {**base, "generator_arch": cfg.arch})
     return Record(cfg, files, scores_table(columns), metrics)
-
-
-def headline(rows: list[dict]) -> dict[str, float]:
-    """{suite: its headline metric} of one checkpoint's pooled rows."""
-    return {
-        r["suite"]: r["value"]
-        for r in rows
-        if r["class_id"] is None and r["metric"] == SUITES[r["suite"]].headline
-    }
 
 
 def cross_record(

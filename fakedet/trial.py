@@ -22,10 +22,10 @@ import torch
 from fakedet.config import Budget, TrialConfig, add_budget_args, make_config
 from fakedet.data import FashionMNIST
 from fakedet.errors import ArgumentParser, UserError, exit_on_user_error, first_line
-from fakedet.evaluate import Evaluation, evaluate_networks
+from fakedet.evaluate import Evaluator
 from fakedet.models import ARCHS
 from fakedet.protocol import make_split
-from fakedet.record import TRIAL_FILES, Run, headline, trial_record
+from fakedet.record import TRIAL_FILES, Run, trial_record
 from fakedet.store import ResultsStore
 from fakedet.train import pick_device, train
 
@@ -51,49 +51,31 @@ def run_trial(
     t0 = time.perf_counter()
     device = pick_device(str(device) if device else None)
     split = make_split(data, cfg.heldout, cfg.seed, cfg.protocol)
-    lim = cfg.eval_limit
-    held_x, held_y = split.real_heldout_images[:lim], split.real_heldout_labels[:lim]
-    test_x, test_y = split.real_test_images[:lim], split.real_test_labels[:lim]
     n_train, per_epoch = len(split.train_images), cfg.steps_per_epoch(len(split.train_images))
     checkpoints = cfg.checkpoint_steps(n_train)
-    evaluations: list[Evaluation] = []
-    eval_seconds = 0.0
-
-    def evaluate(G, D, step: int, epoch: float) -> Evaluation:
-        latent = cfg.recipe.latent_dim
-        return evaluate_networks(G, D, cfg.seed, latent, held_x, test_x, step, epoch)
-
-    def on_checkpoint(step: int, G, D) -> None:
-        nonlocal eval_seconds
-        t = time.perf_counter()
-        evaluations.append(evaluate(G, D, step, checkpoints[step]))
-        eval_seconds += time.perf_counter() - t
-
+    evaluate = Evaluator(cfg, split)
     result = train(
         cfg.arch, cfg.recipe, split.train_images, cfg.seed, device, cfg.max_steps, on_step,
-        checkpoint_steps=checkpoints, on_checkpoint=on_checkpoint,
+        checkpoint_steps=checkpoints,
+        on_checkpoint=lambda step, G, D: evaluate(G, D, step, checkpoints[step]),
     )  # fmt: skip
+    during_training = evaluate.seconds
     final_epoch = result.steps / per_epoch if per_epoch else 0.0
-    G, D = result.generator, result.discriminator
-    during_training, t = eval_seconds, time.perf_counter()
-    evaluations.append(evaluate(G, D, result.steps, final_epoch))
-    eval_seconds += time.perf_counter() - t
+    evaluate(result.generator, result.discriminator, result.steps, final_epoch)
 
     seconds = time.perf_counter() - t0
     run = Run(str(device), n_train, seconds)
-    store.write_record(trial_record(cfg, result, run, evaluations, held_y, test_y))
-    final = headline(evaluations[-1].rows(held_y, test_y))
-    return dict(
-        status="done",
-        key=cfg.key,
-        steps=result.steps,
-        checkpoints=len(evaluations),
+    store.write_record(
+        trial_record(cfg, result, run, evaluate.evaluations, evaluate.held_y, evaluate.test_y)
+    )
+    return evaluate.summary(
+        cfg.key,
+        result.steps,
         seconds=seconds,
         train_seconds=result.seconds - during_training,
-        eval_seconds=eval_seconds,
+        eval_seconds=evaluate.seconds,
         write_seconds=time.perf_counter() - t0 - seconds,
         device=str(device),
-        **{f"headline_{suite}": v for suite, v in final.items()},
     )
 
 

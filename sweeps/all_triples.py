@@ -23,7 +23,14 @@ from fakedet.config import DEFAULT_CROSS_FAKES, Budget, add_budget_args
 from fakedet.errors import ArgumentParser, UserError, exit_on_user_error
 from fakedet.store import ResultsStore
 from sweeps import cluster, estimate, progress, run
-from sweeps.spec import SweepSpec, cross_pairs, parse_archs, parse_seeds, parse_triples
+from sweeps.spec import (
+    SweepSpec,
+    cross_pairs,
+    packs,
+    parse_archs,
+    parse_seeds,
+    parse_triples,
+)
 
 PRESETS = {
     "smoke": dict(seeds="0", triples="3", max_steps=20, eval_limit=300, cross_fakes=300),
@@ -158,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
                                       cluster.resources()))  # fmt: skip
     sizes, why = pack_sizes(args.pack, spec.archs, resources)
     if max(sizes.values()) > 1:
-        n_packs = len(run.packs(trials, sizes))
+        n_packs = len(packs(trials, sizes))
         per = ", ".join(f"{a} {k}" for a, k in sizes.items())
         console.print(f"packs: up to {per} trials per Tune trial ({why}); {n_packs} packs "
                       f"hold the {len(trials)} trials, {len(todo)} of them to run")  # fmt: skip

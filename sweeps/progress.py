@@ -11,7 +11,7 @@ from rich.table import Table
 
 from fakedet.config import from_tune
 from sweeps import estimate
-from sweeps.spec import SweepSpec
+from sweeps.spec import SweepSpec, member_points
 
 
 class LiveStatus(tune.Callback):
@@ -48,7 +48,7 @@ class LiveStatus(tune.Callback):
     # --- Tune's hooks (training) ---------------------------------------------------------
     def on_trial_start(self, iteration, trials, trial, **info):
         self.running.add(trial.trial_id)
-        self.size[trial.trial_id] = len(_member_points(trial.config))
+        self.size[trial.trial_id] = len(member_points(trial.config))
 
     def on_trial_result(self, iteration, trials, trial, result, **info):
         if result.get("status") == "skipped":
@@ -67,7 +67,7 @@ class LiveStatus(tune.Callback):
 
     def on_trial_error(self, iteration, trials, trial, **info):
         self.running.discard(trial.trial_id)
-        self.failed.update(from_tune(m).key for m in _member_points(trial.config))
+        self.failed.update(from_tune(m).key for m in member_points(trial.config))
 
     # --- task phases -------------------------------------------------------------------
     def task_finished(self, label: str, failed: bool) -> None:
@@ -96,12 +96,6 @@ class LiveStatus(tune.Callback):
             eta,
         )
         return t
-
-
-def _member_points(config: dict) -> list[dict]:
-    """The Tune points of a Tune trial's config: its own, or its pack's members'."""
-    config = config.get("pack", config)
-    return config.get("members", [config])
 
 
 def _current_status() -> LiveStatus:

@@ -37,44 +37,37 @@ from fakedet.pack import run_pack  # noqa: E402
 from fakedet.store import ResultsStore  # noqa: E402
 from fakedet.trial import run_trial  # noqa: E402
 from sweeps.progress import LiveStatus  # noqa: E402
-from sweeps.spec import SweepSpec, plan_name, same_data_groups  # noqa: E402
+from sweeps.spec import (  # noqa: E402
+    SweepSpec,
+    member_points,
+    packs,
+    plan_name,
+    same_data_groups,
+)
 
 TUNE_DIR = "_tune"  # experiment state, beside the results
 
 
 def trainable(config: dict, data: FashionMNIST, results: str, cpus: float) -> None:
-    """One Tune trial: run (or skip) the trial of `config` (its own fields and budget) and
-    report its summary once. The infrastructure comes apart: the dataset, the results
-    root and the CPUs it may use."""
+    """One Tune trial: run (or skip) the trial of `config` (its own fields and budget), or
+    the pack of trials it holds, and report its summary once. The infrastructure comes
+    apart: the dataset, the results root and the CPUs it may use."""
     import torch
 
     torch.set_num_threads(max(1, int(cpus)))
-    if "members" not in config:
-        tune.report(run_trial(from_tune(config), data, ResultsStore(results)))
+    store = ResultsStore(results)
+    if "pack" not in config:
+        tune.report(run_trial(from_tune(config), data, store))
         return
-    summaries = run_pack(members(config), data, ResultsStore(results))
+    summaries = run_pack(trials_of(config), data, store)
     done = [s["key"] for s in summaries if s["status"] == "done"]
     status = "done" if done else "skipped"
     tune.report(dict(status=status, members_done=len(done), members=len(summaries)))
 
 
-def members(config: dict) -> list[TrialConfig]:
-    """The trials of a Tune config: one, or a pack's members."""
-    if "members" not in config:
-        return [from_tune(config)]
-    return [from_tune(m) for m in config["members"]]
-
-
-def packs(trials: list[TrialConfig], sizes: dict[str, int]) -> list[list[TrialConfig]]:
-    """The trials in packs of up to sizes[arch] trials of one architecture, in plan order."""
-    by_arch: dict[str, list[TrialConfig]] = {}
-    for t in trials:
-        by_arch.setdefault(t.arch, []).append(t)
-    out = []
-    for arch, group in by_arch.items():
-        k = sizes.get(arch, 1)
-        out += [group[i : i + k] for i in range(0, len(group), k)]
-    return out
+def trials_of(config: dict) -> list[TrialConfig]:
+    """The trials of a Tune trial's config: one, or a pack's members."""
+    return [from_tune(point) for point in member_points(config)]
 
 
 def param_space(spec: SweepSpec, pack: dict[str, int] | None = None) -> dict:
@@ -90,12 +83,8 @@ def param_space(spec: SweepSpec, pack: dict[str, int] | None = None) -> dict:
     return {**grid, "budget": spec.budget.to_dict()}
 
 
-def _config(config: dict) -> dict:
-    return config.get("pack", config)
-
-
 def _dirname(config: dict) -> str:
-    keys = [t.key for t in members(_config(config))]
+    keys = [t.key for t in trials_of(config)]
     return keys[0] if len(keys) == 1 else f"pack{len(keys)}-{keys[0]}"
 
 
@@ -152,7 +141,7 @@ def train_all(
     Returns:
         {trial key: last line of its error} of the trials that failed after retries.
     """
-    wrapped = tune.with_parameters(_unpack, data=data, results=store.root, cpus=resources["cpu"])
+    wrapped = tune.with_parameters(trainable, data=data, results=store.root, cpus=resources["cpu"])
     wrapped = tune.with_resources(wrapped, resources)
     plan = spec.trials()
     sizes = pack if pack and max(pack.values()) > 1 else None
@@ -161,7 +150,7 @@ def train_all(
         tuner = _tuner(spec, wrapped, store, name, resources, status, max_failures, console, sizes)
         for r in tuner.fit():
             if r.error is not None and r.config:
-                for t in members(_config(r.config)):
+                for t in trials_of(r.config):
                     if not store.is_complete(t):
                         errors[t.key] = first_line(r.error, last=True)
         missing = [t for t in plan if t.key not in errors and not store.is_complete(t)]
@@ -169,10 +158,6 @@ def train_all(
             break
         name = f"{plan_name(plan)}{_pack_suffix(sizes)}-{attempt + 1}-{int(time.time())}"
     return errors
-
-
-def _unpack(config: dict, data: FashionMNIST, results: str, cpus: float) -> None:
-    trainable(_config(config), data, results, cpus)
 
 
 def _pack_suffix(sizes: dict[str, int] | None) -> str:

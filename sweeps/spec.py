@@ -115,3 +115,21 @@ def cross_pairs(trials: list[TrialConfig], done: set[str]) -> list[tuple[TrialCo
         for g in group
         if d.arch != g.arch
     ]
+
+
+def member_points(config: dict) -> list[dict]:
+    """The trials' Tune points of one Tune trial's config: its own point, or its pack's
+    members' (`{"pack": {"members": [point, ...]}}`)."""
+    return config["pack"]["members"] if "pack" in config else [config]
+
+
+def packs(trials: list[TrialConfig], sizes: dict[str, int]) -> list[list[TrialConfig]]:
+    """The trials in packs of up to sizes[arch] trials of one architecture, in plan order."""
+    by_arch: dict[str, list[TrialConfig]] = {}
+    for t in trials:
+        by_arch.setdefault(t.arch, []).append(t)
+    out = []
+    for arch, group in by_arch.items():
+        k = sizes.get(arch, 1)
+        out += [group[i : i + k] for i in range(0, len(group), k)]
+    return out
