@@ -69,19 +69,24 @@ class KerasBatchNorm(nn.BatchNorm2d):
 class SeededDropout(nn.Module):
     """Dropout that draws its masks from an explicit `torch.Generator` when one is set.
 
-    `nn.Dropout` can only use the global RNG; the trainer sets `rng` so that a trial
-    is reproducible from its seed alone.
+    `nn.Dropout` can only use the global RNG; the trainer draws each mask from the
+    trial's generator before the pass and sets it as `keep`, so that a trial is
+    reproducible from its seed alone (or sets `rng`, and the layer draws it).
     """
 
     def __init__(self, p: float):
         super().__init__()
         self.p = p
         self.rng: torch.Generator | None = None
+        self.keep: torch.Tensor | None = None
+        """A uniform draw of x's shape made beforehand (the trainer's); else one is drawn."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training or self.p == 0:
             return x
-        keep = torch.rand(x.shape, generator=self.rng, device=x.device, dtype=x.dtype)
+        keep = self.keep
+        if keep is None:
+            keep = torch.rand(x.shape, generator=self.rng, device=x.device, dtype=x.dtype)
         return x * (keep >= self.p).to(x.dtype) / (1 - self.p)
 
     def extra_repr(self) -> str:

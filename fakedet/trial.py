@@ -6,28 +6,28 @@
 A trial is (architecture, seed, held-out triple) and a budget (`fakedet.config`); its key
 is a deterministic string of those, so results can be deduplicated and resumed by key. It
 trains (`fakedet.train`), evaluates its discriminator at checkpoints along training and at
-the end (`fakedet.evaluate.evaluate_networks`), and writes its record
+the end (`fakedet.evaluate.Evaluator`), and writes its record
 (`fakedet.record.trial_record`): weights, an 8x8 sample grid, its history, the per-image
-scores and the metric rows; the metrics file comes last and marks the trial complete.
+scores and the metric rows; the metrics file comes last and marks the trial complete
+(`fakedet.gan_job`, the K = 1 case of a pack). It saves its training state along the way
+(`fakedet.checkpoint`): run again after a kill, it resumes where the last save left it.
 """
 
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Callable
 
 import torch
 
+from fakedet.checkpoint import DEFAULT_MINUTES, Sink
 from fakedet.config import Budget, TrialConfig, add_budget_args, make_config
 from fakedet.data import FashionMNIST
 from fakedet.errors import ArgumentParser, UserError, exit_on_user_error, first_line
-from fakedet.evaluate import Evaluator
+from fakedet.gan_job import run_gan
 from fakedet.models import ARCHS
-from fakedet.protocol import make_split
-from fakedet.record import TRIAL_FILES, Run, trial_record
 from fakedet.store import ResultsStore
-from fakedet.train import pick_device, train
+from fakedet.train import pick_device
 
 
 # --- run -----------------------------------------------------------------------------------
@@ -38,45 +38,21 @@ def run_trial(
     device: str | torch.device | None = None,
     force: bool = False,
     on_step: Callable[[int, int], None] | None = None,
+    sink: Sink | None = None,
+    minutes: float = DEFAULT_MINUTES,
 ) -> dict:
     """Run one trial and write its results; skip it when its results exist (unless `force`).
+
+    A killed trial run again resumes from its last checkpoint (`fakedet.checkpoint`:
+    saved in `store` unless `sink` says otherwise, at every evaluation and at least every
+    `minutes`).
 
     Returns:
         A summary: status ('done' or 'skipped'), key, steps, seconds, and each suite's
         headline value at the final checkpoint for a done trial.
     """
-    if not force and store.is_complete(cfg):
-        return dict(status="skipped", key=cfg.key)
-    store.remove_temporaries(*store.record_paths(cfg, TRIAL_FILES))  # a killed attempt's?
-    t0 = time.perf_counter()
-    device = pick_device(str(device) if device else None)
-    split = make_split(data, cfg.heldout, cfg.seed, cfg.protocol)
-    n_train, per_epoch = len(split.train_images), cfg.steps_per_epoch(len(split.train_images))
-    checkpoints = cfg.checkpoint_steps(n_train)
-    evaluate = Evaluator(cfg, split)
-    result = train(
-        cfg.arch, cfg.recipe, split.train_images, cfg.seed, device, cfg.max_steps, on_step,
-        checkpoint_steps=checkpoints,
-        on_checkpoint=lambda step, G, D: evaluate(G, D, step, checkpoints[step]),
-    )  # fmt: skip
-    during_training = evaluate.seconds
-    final_epoch = result.steps / per_epoch if per_epoch else 0.0
-    evaluate(result.generator, result.discriminator, result.steps, final_epoch)
-
-    seconds = time.perf_counter() - t0
-    run = Run(str(device), n_train, seconds)
-    store.write_record(
-        trial_record(cfg, result, run, evaluate.evaluations, evaluate.held_y, evaluate.test_y)
-    )
-    return evaluate.summary(
-        cfg.key,
-        result.steps,
-        seconds=seconds,
-        train_seconds=result.seconds - during_training,
-        eval_seconds=evaluate.seconds,
-        write_seconds=time.perf_counter() - t0 - seconds,
-        device=str(device),
-    )
+    (summary,) = run_gan([cfg], data, store, device, force, on_step, sink, minutes)
+    return summary
 
 
 # --- command line --------------------------------------------------------------------------
@@ -102,6 +78,11 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--results", default="results", help="results root: a path or a URI (s3://)")
     p.add_argument("--device", help="cpu, cuda, cuda:1 (default: CUDA when visible)")
     p.add_argument("--force", action="store_true", help="rerun even if results exist")
+    p.add_argument(
+        "--checkpoint-minutes", type=float, default=DEFAULT_MINUTES,
+        help="save the training state at least this often (and at every evaluation); "
+        "a killed trial run again resumes from it",
+    )  # fmt: skip
     add_budget_args(p)
     return p
 
@@ -122,7 +103,10 @@ def main(argv: list[str] | None = None) -> None:
     else:
         dataset = fmnist.load(args.data_dir)
         with console.training_progress(out, f"training {cfg.key}") as on_step:
-            summary = run_trial(cfg, dataset, store, device, args.force, on_step)
+            summary = run_trial(
+                cfg, dataset, store, device, args.force, on_step,
+                minutes=args.checkpoint_minutes,
+            )  # fmt: skip
         out.print(console.done_line(summary, store.root))
     out.print(console.trial_tables(store.read_table(store.metrics_path(cfg)).to_pandas()))
 

@@ -33,7 +33,7 @@ from fakedet.data import FashionMNIST  # noqa: E402
 from fakedet.detector import DetectorRecipe  # noqa: E402
 from fakedet.detector_trial import DetectorTrial, detector_trials, run_detector_trial  # noqa: E402
 from fakedet.errors import first_line  # noqa: E402
-from fakedet.pack import run_pack  # noqa: E402
+from fakedet.gan_job import run_gan  # noqa: E402
 from fakedet.store import ResultsStore  # noqa: E402
 from fakedet.trial import run_trial  # noqa: E402
 from sweeps.progress import LiveStatus  # noqa: E402
@@ -59,7 +59,7 @@ def trainable(config: dict, data: FashionMNIST, results: str, cpus: float) -> No
     if "pack" not in config:
         tune.report(run_trial(from_tune(config), data, store))
         return
-    summaries = run_pack(trials_of(config), data, store)
+    summaries = run_gan(trials_of(config), data, store)
     done = [s["key"] for s in summaries if s["status"] == "done"]
     status = "done" if done else "skipped"
     tune.report(dict(status=status, members_done=len(done), members=len(summaries)))

@@ -30,7 +30,8 @@ from conftest import assert_user_error, run_cli, start_cli
 from fakedet.config import make_config
 from fakedet.errors import UserError
 from fakedet.models import ARCHS, get_arch
-from fakedet.pack import run_pack, train_pack
+from fakedet.gan_job import run_gan as run_pack
+from fakedet.pack import train_pack
 from fakedet.store import ResultsStore
 from fakedet.train import train
 from fakedet.trial import run_trial
