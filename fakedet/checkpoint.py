@@ -22,12 +22,15 @@ A `_`-prefixed directory is ignored by pyarrow datasets and the analysis.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
+import posixpath
 import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+import pyarrow.fs as pafs
 import torch
 
 from fakedet.store import ResultsStore
@@ -90,6 +93,11 @@ class StoreSink:
         self.store.remove_temporaries(self.path)
         if self.store.exists(self.path):
             self.store.fs.delete_file(self.path)
+        directory = posixpath.dirname(self.path)
+        with contextlib.suppress(OSError):  # the last one out removes the directory
+            selector = pafs.FileSelector(directory, allow_not_found=True)
+            if self.store.renames and not self.store.fs.get_file_info(selector):
+                self.store.fs.delete_dir(directory)
 
 
 class Checkpoint:

@@ -70,19 +70,23 @@ class Members:
             for layer in self.dropouts:
                 layer.keep = None
 
-    def dropout_shapes(self, n: int, sample: tuple[int, ...]) -> list[tuple[int, ...]]:
-        """The input shape of each dropout layer for a batch of n inputs of shape `sample`."""
+    def dropout_shapes(
+        self, n: int, sample: tuple[int, ...], dtype: torch.dtype = torch.float32
+    ) -> list[tuple[int, ...]]:
+        """The input shape of each dropout layer for a batch of n inputs of shape `sample`
+        (a pass on the meta device in `dtype`, the dtype the training passes compute in)."""
+        model = self.template if dtype == torch.float32 else copy.deepcopy(self.template)
         shapes = []
         hooks = [
             layer.register_forward_pre_hook(lambda _, args: shapes.append(tuple(args[0].shape)))
-            for layer in _dropouts(self.template)
+            for layer in _dropouts(model)
         ]
         try:
-            training = self.template.training
-            self.template.eval()  # no masks needed on the meta device
+            training = model.training
+            model.to(dtype).eval()  # no masks needed on the meta device
             with torch.no_grad():
-                self.template(torch.empty(n, *sample, device="meta"))
-            self.template.train(training)
+                model(torch.empty(n, *sample, device="meta", dtype=dtype))
+            model.train(training)
         finally:
             for h in hooks:
                 h.remove()

@@ -130,7 +130,7 @@ class Step:
 
     def _dropout_shapes(self, n: int) -> list[tuple[int, ...]]:
         if n not in self._shapes:
-            self._shapes[n] = self.D.dropout_shapes(n, (1, 28, 28))
+            self._shapes[n] = self.D.dropout_shapes(n, (1, 28, 28), self.mask_dtype)
         return self._shapes[n]
 
     # --- the passes ------------------------------------------------------------------------

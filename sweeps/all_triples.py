@@ -19,6 +19,7 @@ import ray
 from rich.console import Console
 
 from fakedet import data as fmnist
+from fakedet.checkpoint import DEFAULT_MINUTES
 from fakedet.config import DEFAULT_CROSS_FAKES, Budget, add_budget_args
 from fakedet.errors import ArgumentParser, UserError, exit_on_user_error
 from fakedet.store import ResultsStore
@@ -85,6 +86,11 @@ def build_parser() -> ArgumentParser:
         help="fakes per cross-architecture evaluation")  # fmt: skip
     arg("--no-detector", action="store_true", help="skip the dedicated detector phase")
     arg("--max-failures", type=int, default=3, help="retries of a failed trial")
+    arg("--checkpoint-minutes", type=float, default=DEFAULT_MINUTES,
+        help="a trial saves its state at every evaluation and at least this often; a "
+        "trial retried (or restored) resumes from it")  # fmt: skip
+    arg("--mlflow", metavar="URI", help="also log every trial's parameters and curves to "
+        "MLflow at URI, e.g. sqlite:///mlflow.db (pip install fakedet[mlflow])")  # fmt: skip
     arg("--preset", choices=PRESETS, help="smoke: every phase in minutes on a CPU; pilot: "
         "150 steps on 8 triples (under an hour on 2 CPU cores); study-1epoch: the study of "
         "docs/study-1epoch, 1 epoch on 10 balanced triples (hours on 2 CPU cores)")  # fmt: skip
@@ -105,6 +111,10 @@ def parse_args(argv: list[str] | None) -> tuple:
             setattr(args, name, value)
     if args.cross_fakes < 1 or args.max_failures < 0:
         raise UserError("--cross-fakes must be >= 1 and --max-failures >= 0")
+    if args.checkpoint_minutes <= 0:
+        raise UserError(f"--checkpoint-minutes {args.checkpoint_minutes:g}: must be > 0")
+    if args.mlflow:
+        run.check_mlflow(args.mlflow)
     args.pack = parse_pack(args.pack)
     if args.gpus_per_trial < 0 or args.cpus_per_trial <= 0:
         raise UserError("--gpus-per-trial must be >= 0 and --cpus-per-trial > 0")
@@ -180,7 +190,8 @@ def main(argv: list[str] | None = None) -> int:
         if todo:
             data = fmnist.load(args.data_dir)
             errors = run.train_all(spec, data, store, resources, status, args.max_failures,
-                                   console, sizes)  # fmt: skip
+                                   console, sizes, run.Live(args.checkpoint_minutes,
+                                                            args.mlflow))  # fmt: skip
         complete = {t.key for t in trials if store.is_complete(t)}
         pairs = cross_pairs(trials, complete)
         cross = run.cross_all(pairs, store, spec.cross_fakes, resources, status)

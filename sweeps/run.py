@@ -19,23 +19,27 @@ command after any interruption finishes only what is missing.
 
 from __future__ import annotations
 
+import json
 import os
+import tempfile
 import time
+from dataclasses import dataclass
+from pathlib import Path
 
 os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # Tune prints nothing at verbose=0
 
 import ray  # noqa: E402
 from ray import tune  # noqa: E402
 
+from fakedet.checkpoint import DEFAULT_MINUTES  # noqa: E402
 from fakedet.config import TrialConfig, from_tune, tune_point  # noqa: E402
 from fakedet.cross import cross_evaluate  # noqa: E402
 from fakedet.data import FashionMNIST  # noqa: E402
 from fakedet.detector import DetectorRecipe  # noqa: E402
 from fakedet.detector_trial import DetectorTrial, detector_trials, run_detector_trial  # noqa: E402
-from fakedet.errors import first_line  # noqa: E402
+from fakedet.errors import UserError, first_line  # noqa: E402
 from fakedet.gan_job import run_gan  # noqa: E402
 from fakedet.store import ResultsStore  # noqa: E402
-from fakedet.trial import run_trial  # noqa: E402
 from sweeps.progress import LiveStatus  # noqa: E402
 from sweeps.spec import (  # noqa: E402
     SweepSpec,
@@ -48,21 +52,56 @@ from sweeps.spec import (  # noqa: E402
 TUNE_DIR = "_tune"  # experiment state, beside the results
 
 
-def trainable(config: dict, data: FashionMNIST, results: str, cpus: float) -> None:
-    """One Tune trial: run (or skip) the trial of `config` (its own fields and budget), or
-    the pack of trials it holds, and report its summary once. The infrastructure comes
-    apart: the dataset, the results root and the CPUs it may use."""
+class TuneSink:
+    """A trial's checkpoints through Tune's API (`fakedet.checkpoint.Sink`): each save is
+    a `tune.report` of the step's live figures with the state as a Tune checkpoint, kept
+    by Tune in the experiment's storage (the results store, local or s3://) so that
+    `FailureConfig` and `Tuner.restore` resume the trial from it, on any node.
+
+    Tune keeps the last `KEEP` checkpoints of a trial; the trial's last report carries a
+    marker of a few bytes instead of a state (`final`), so a finished trial's states are
+    deleted by Tune itself."""
+
+    STATE, DONE, KEEP = "state.pt", "done.json", 1
+
+    def load(self) -> bytes | None:
+        saved = tune.get_checkpoint()
+        if saved is None:
+            return None
+        with saved.as_directory() as d:
+            path = Path(d) / self.STATE
+            return path.read_bytes() if path.exists() else None
+
+    def save(self, data: bytes, step: int, figures: dict) -> None:
+        with tempfile.TemporaryDirectory() as d:
+            (Path(d) / self.STATE).write_bytes(data)
+            tune.report({"step": step, **figures}, checkpoint=tune.Checkpoint.from_directory(d))
+
+    def clear(self) -> None:
+        """Nothing here: the final report's marker replaces the state (`final`)."""
+
+    def final(self, summary: dict) -> None:
+        with tempfile.TemporaryDirectory() as d:
+            (Path(d) / self.DONE).write_text(json.dumps({"status": summary["status"]}))
+            tune.report(summary, checkpoint=tune.Checkpoint.from_directory(d))
+
+
+def trainable(config: dict, data: FashionMNIST, results: str, cpus: float, minutes: float) -> None:
+    """One Tune trial: run (or skip) the trials of `config` (one trial's fields and budget,
+    or a pack's members), reporting each checkpoint's figures as they come and the
+    summary at the end. The infrastructure comes apart: the dataset, the results root,
+    the CPUs it may use and the checkpoint interval."""
     import torch
 
     torch.set_num_threads(max(1, int(cpus)))
-    store = ResultsStore(results)
-    if "pack" not in config:
-        tune.report(run_trial(from_tune(config), data, store))
-        return
-    summaries = run_gan(trials_of(config), data, store)
+    sink = TuneSink()
+    summaries = run_gan(trials_of(config), data, ResultsStore(results), sink=sink, minutes=minutes)
     done = [s["key"] for s in summaries if s["status"] == "done"]
-    status = "done" if done else "skipped"
-    tune.report(dict(status=status, members_done=len(done), members=len(summaries)))
+    own = summaries[0] if len(summaries) == 1 else {}
+    sink.final(
+        {**own, "status": "done" if done else "skipped", "members_done": len(done),
+         "members": len(summaries)}
+    )  # fmt: skip
 
 
 def trials_of(config: dict) -> list[TrialConfig]:
@@ -88,7 +127,34 @@ def _dirname(config: dict) -> str:
     return keys[0] if len(keys) == 1 else f"pack{len(keys)}-{keys[0]}"
 
 
-def _tuner(spec, wrapped, store, name, resources, status, max_failures, console, pack=None):
+@dataclass(frozen=True)
+class Live:
+    """How a sweep's trials save and show their progress."""
+
+    minutes: float = DEFAULT_MINUTES
+    """A trial saves a checkpoint at every evaluation and at least this often."""
+    mlflow: str | None = None
+    """An MLflow tracking URI to log every trial's parameters and curves to, or None."""
+
+    def callbacks(self, name: str) -> list:
+        if not self.mlflow:
+            return []
+        from ray.air.integrations.mlflow import MLflowLoggerCallback
+
+        return [MLflowLoggerCallback(tracking_uri=self.mlflow, experiment_name=name)]
+
+
+def check_mlflow(uri: str) -> None:
+    """`--mlflow URI` needs the optional extra; without it, one clear line."""
+    try:
+        import mlflow  # noqa: F401
+    except ImportError:
+        raise UserError(
+            f"--mlflow {uri}: MLflow is not installed; pip install 'fakedet[mlflow]'"
+        ) from None
+
+
+def _tuner(spec, wrapped, store, name, resources, status, max_failures, console, pack, live):
     """Restore the experiment `name` where Tune can, else start it over the whole grid."""
     path = store.uri(TUNE_DIR, name)
     if tune.Tuner.can_restore(path):
@@ -114,8 +180,9 @@ def _tuner(spec, wrapped, store, name, resources, status, max_failures, console,
             name=name,
             storage_path=store.uri(TUNE_DIR),
             failure_config=tune.FailureConfig(max_failures=max_failures),
+            checkpoint_config=tune.CheckpointConfig(num_to_keep=TuneSink.KEEP),
             verbose=0,
-            callbacks=[status],
+            callbacks=[status, *live.callbacks(name)],
         ),
     )
 
@@ -129,6 +196,7 @@ def train_all(
     max_failures: int = 3,
     console=None,
     pack: dict[str, int] | None = None,
+    live: Live = Live(),
 ) -> dict[str, str]:
     """Phase 1: every trial of `spec` through Tune; complete ones skip at once.
 
@@ -137,17 +205,24 @@ def train_all(
     experiment holds as finished but whose results are gone run in a second experiment.
 
     `pack` ({arch: K}) trains up to K trials of an architecture as one Tune trial.
+    `live`: the checkpoint interval, and MLflow if asked. Each trial reports every
+    checkpoint's figures to Tune as it saves it (Tune's CSV, JSON and TensorBoard files
+    hold a curve per trial: `tensorboard --logdir <results>/_tune`).
 
     Returns:
         {trial key: last line of its error} of the trials that failed after retries.
     """
-    wrapped = tune.with_parameters(trainable, data=data, results=store.root, cpus=resources["cpu"])
+    wrapped = tune.with_parameters(
+        trainable, data=data, results=store.root, cpus=resources["cpu"], minutes=live.minutes
+    )
     wrapped = tune.with_resources(wrapped, resources)
     plan = spec.trials()
     sizes = pack if pack and max(pack.values()) > 1 else None
     errors, name = {}, plan_name(plan) + _pack_suffix(sizes)
     for attempt in range(2):
-        tuner = _tuner(spec, wrapped, store, name, resources, status, max_failures, console, sizes)
+        tuner = _tuner(
+            spec, wrapped, store, name, resources, status, max_failures, console, sizes, live
+        )
         for r in tuner.fit():
             if r.error is not None and r.config:
                 for t in trials_of(r.config):
