@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterable
 
 from ray import tune
+from rich.console import Group
 from rich.live import Live
 from rich.table import Table
 
@@ -37,27 +38,36 @@ class LiveStatus(tune.Callback):
         self.skipped: set[str] = set()  # complete before this run: counted in `already`
         self.size: dict[str, int] = {}  # trials per running Tune trial (a pack's members)
         self.members_done: dict[str, int] = {}  # a pack's members it ran to completion
+        self.latest: dict[str, dict] = {}  # a running Tune trial's last checkpoint figures
+        self.names: dict[str, str] = {}  # a running Tune trial's first trial key
         self.t0 = time.time()
 
     def __reduce__(self):
         return (_current_status, ())
 
-    def __rich__(self) -> Table:
-        return self.table()
+    def __rich__(self) -> Group:
+        return Group(self.table(), self.running_table())
 
     # --- Tune's hooks (training) ---------------------------------------------------------
     def on_trial_start(self, iteration, trials, trial, **info):
         self.running.add(trial.trial_id)
-        self.size[trial.trial_id] = len(member_points(trial.config))
+        points = member_points(trial.config)
+        self.size[trial.trial_id] = len(points)
+        self.names[trial.trial_id] = from_tune(points[0]).key + (
+            f" (+{len(points) - 1})" if len(points) > 1 else ""
+        )
 
     def on_trial_result(self, iteration, trials, trial, result, **info):
         if result.get("status") == "skipped":
             self.skipped.add(trial.trial_id)
         if "members_done" in result:
             self.members_done[trial.trial_id] = result["members_done"]
+        elif "step" in result:  # a checkpoint's figures, as the trial saved it
+            self.latest[trial.trial_id] = result
 
     def on_trial_complete(self, iteration, trials, trial, **info):
         self.running.discard(trial.trial_id)
+        self.latest.pop(trial.trial_id, None)
         done = int(trial.trial_id not in self.skipped)
         self.done += self.members_done.get(trial.trial_id, done)
 
@@ -96,6 +106,35 @@ class LiveStatus(tune.Callback):
             eta,
         )
         return t
+
+    def running_table(self) -> Table:
+        """Each running trial's step and its latest checkpoint's figures (a pack: its
+        first member's)."""
+        t = Table(title="running trials: latest checkpoint", show_header=True)
+        t.add_column("trial")
+        for _, header in RUNNING_COLUMNS:
+            t.add_column(header, justify="right")
+        for trial_id in sorted(self.running - self.skipped, key=lambda i: self.names.get(i, i)):
+            result = self.latest.get(trial_id, {})
+            cells = []
+            for name, _ in RUNNING_COLUMNS:
+                value = result.get(name, result.get(f"member0/{name}"))
+                cells.append("-" if value is None else f"{value:,.3g}" if name != "step"
+                             else f"{value:,}")  # fmt: skip
+            t.add_row(self.names.get(trial_id, trial_id), *cells)
+        return t
+
+
+RUNNING_COLUMNS = (
+    ("step", "step"),
+    ("d_loss", "D loss"),
+    ("g_loss", "G loss"),
+    ("own_fakes_flagged", "own fakes flagged"),
+    ("real_recall_test", "real passed (seen)"),
+    ("real_recall_heldout", "real passed (held out)"),
+    ("auroc_heldout", "AUROC held out"),
+)
+"""The running table's columns: (figure of a checkpoint report, header)."""
 
 
 def _current_status() -> LiveStatus:

@@ -1,5 +1,9 @@
 """A pack's members equal their solo trials, up to floating-point summation order.
 
+Both are the one trainer (`fakedet.train.train_members`): K members of a pack are compared
+with K runs of K = 1 (`train`), the same step code and the same draws; only the batched
+kernels (`fakedet.members.Members` for K > 1) differ.
+
 Tolerance. The pack computes each member's sums in another order than the solo trial
 (grouped convolutions, batched matrix products), and nothing else differs: every draw is
 the same. Adam and RMSprop divide each gradient by sqrt(v) + eps, so for the gradient
@@ -29,8 +33,8 @@ import torch
 from conftest import assert_user_error, run_cli, start_cli
 from fakedet.config import make_config
 from fakedet.errors import UserError
+from fakedet.gan_job import run_gan
 from fakedet.models import ARCHS, get_arch
-from fakedet.gan_job import run_gan as run_pack
 from fakedet.pack import train_pack
 from fakedet.store import ResultsStore
 from fakedet.train import train
@@ -146,7 +150,7 @@ def test_a_pack_writes_what_its_solo_trials_write(fashion_mnist, tmp_path):
     solo_store, pack_store = ResultsStore(tmp_path / "solo"), ResultsStore(tmp_path / "pack")
     for cfg in cfgs:
         run_trial(cfg, fashion_mnist, solo_store, device="cpu")
-    summaries = run_pack(cfgs, fashion_mnist, pack_store, device="cpu")
+    summaries = run_gan(cfgs, fashion_mnist, pack_store, device="cpu")
     assert [s["status"] for s in summaries] == ["done", "done"]
     assert [s["key"] for s in summaries] == [c.key for c in cfgs]
     assert _written(pack_store) == _written(solo_store)
@@ -157,12 +161,10 @@ def test_a_pack_writes_what_its_solo_trials_write(fashion_mnist, tmp_path):
         assert sorted(set(pack.checkpoint_step)) == sorted(set(solo.checkpoint_step)) == [1, 3]
         assert (pack.trial_key == cfg.key).all()
 
-    again = run_pack(cfgs, fashion_mnist, pack_store, device="cpu")
+    again = run_gan(cfgs, fashion_mnist, pack_store, device="cpu")
     assert [s["status"] for s in again] == ["skipped", "skipped"]
     with pytest.raises(ValueError, match="share"):
-        run_pack(
-            [cfgs[0], make_config("brownlee", 0, "0,6,9", **budget)], fashion_mnist, pack_store
-        )
+        run_gan([cfgs[0], make_config("brownlee", 0, "0,6,9", **budget)], fashion_mnist, pack_store)
 
 
 # --- the sweep with packs --------------------------------------------------------------------
