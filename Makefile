@@ -64,7 +64,7 @@ test: data lint
 	$(BIN)/python -m pytest -q
 
 bench: data
-	$(BIN)/python -m bench.throughput --device cpu
+	$(BIN)/python -m bench.throughput --device cpu --record
 
 clean:
 	rm -rf $(VENV) $(DEMO_RESULTS) .pytest_cache .ruff_cache

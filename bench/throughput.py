@@ -1,21 +1,32 @@
 """Benchmark: training throughput of the fast path against the naive baseline.
 
     python -m bench.throughput [--device cpu|cuda] [--archs hands_on,brownlee,tf_dcgan]
-        [--steps N] [--repeats R] [--out bench/results/throughput-cpu.json]
+        [--steps N] [--repeats R] [--threads T] [--busy B] [--no-naive]
+        [--record | --out PATH]
 
 For each architecture, in one process and interleaved (baseline, fast, baseline, fast,
 ...), it measures steady-state training images per second and milliseconds per step of
 (a) `bench.naive` (DataLoader, per-batch copies, eager fp32, `.item()` every step) and
 (b) `fakedet.train` (the fast path), each timed as the difference between a run of
-warmup + N steps and a run of warmup steps, so start-up costs cancel. It also measures
-evaluation (discriminator scoring and generator sampling) images per second. It prints a
-rich table and writes JSON.
+warmup + N steps and a run of warmup steps, so start-up costs cancel. Beside wall time it
+records the process's CPU time per step (all its threads): a step whose CPU time far
+exceeds its wall time x threads, or a wall time far above the CPU time / threads, was
+contended; and it records the thread settings (torch's intra- and inter-op threads,
+OMP_NUM_THREADS, OMP_WAIT_POLICY). It also measures evaluation (discriminator scoring and
+generator sampling) images per second.
+
+`--busy B` holds B cores with busy processes during the measurement (a shared machine:
+another process on one of the two cores). It prints a rich table; it writes the committed
+record (`bench/results/throughput-<device>.json`) only with `--record`, or JSON to
+`--out PATH`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
+import os
 import platform
 import statistics
 import time
@@ -48,15 +59,31 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def loop_seconds(kind: str, arch, images, device, steps: int, compile_step: bool = False) -> float:
+def thread_settings() -> dict:
+    """The settings that decide how a CPU step uses its cores."""
+    return dict(
+        torch_threads=torch.get_num_threads(),
+        torch_interop_threads=torch.get_num_interop_threads(),
+        OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS"),
+        OMP_WAIT_POLICY=os.environ.get("OMP_WAIT_POLICY"),
+        cpus=os.cpu_count(),
+    )
+
+
+def loop_seconds(kind: str, arch, images, device, steps: int, compile_step: bool = False):
+    """(wall, CPU) seconds of `steps` training steps (CPU: this process, all threads)."""
     recipe = arch.recipe
+    cpu0 = time.process_time()
     if kind == "naive":
-        return naive_train(arch, recipe, images, 0, str(device), steps)[3]
-    return train(arch, recipe, images, 0, device, steps, compile_step=compile_step).seconds
+        wall = naive_train(arch, recipe, images, 0, str(device), steps)[3]
+    else:
+        wall = train(arch, recipe, images, 0, device, steps, compile_step=compile_step).seconds
+    return wall, time.process_time() - cpu0
 
 
-def step_ms(kind, arch, images, device, steps, warmup, compile_step=False) -> float:
-    """Steady-state milliseconds per step: (time of warmup + steps) - (time of warmup).
+def step_ms(kind, arch, images, device, steps, warmup, compile_step=False) -> tuple:
+    """Steady-state (wall, CPU) milliseconds per step: (time of warmup + steps) - (time of
+    warmup). The CPU time includes the run's set-up; the difference cancels it.
 
     A compiled step is compiled once, untimed, first: later runs reuse torch.compile's cache.
     """
@@ -64,7 +91,21 @@ def step_ms(kind, arch, images, device, steps, warmup, compile_step=False) -> fl
         loop_seconds(kind, arch, images, device, warmup, compile_step)
     long = loop_seconds(kind, arch, images, device, warmup + steps, compile_step)
     short = loop_seconds(kind, arch, images, device, warmup, compile_step)
-    return max(long - short, 1e-9) / steps * 1e3
+    return tuple(max(a - b, 1e-9) / steps * 1e3 for a, b in zip(long, short, strict=True))
+
+
+def _spin() -> None:
+    while True:
+        pass
+
+
+def hold_cores(n: int) -> list:
+    """n processes that each keep one core busy (terminate them when done)."""
+    procs = [multiprocessing.get_context("spawn").Process(target=_spin, daemon=True)
+             for _ in range(n)]  # fmt: skip
+    for proc in procs:
+        proc.start()
+    return procs
 
 
 def eval_rates(arch, device, n: int) -> dict:
@@ -93,57 +134,52 @@ def run(
     repeats: int,
     eval_n: int,
     compile_step: bool = False,
+    naive: bool = True,
 ) -> dict:
     images = np.random.default_rng(0).integers(0, 256, (N_IMAGES, 28, 28), dtype=np.uint8)
     results = {}
     for name in archs:
         arch = ARCHS[name]
-        naive, fast = [], []
+        timed = {"naive": [], "fast": []} if naive else {"fast": []}
         for _ in range(repeats):  # interleaved, so drifts in machine speed hit both alike
-            naive.append(step_ms("naive", arch, images, device, steps, warmup))
-            fast.append(step_ms("fast", arch, images, device, steps, warmup, compile_step))
-        b = arch.recipe.batch_size
-        naive_ms, fast_ms = statistics.median(naive), statistics.median(fast)
-        results[name] = dict(
-            batch_size=b,
-            naive_ms_per_step=naive_ms,
-            fast_ms_per_step=fast_ms,
-            naive_images_per_s=b / naive_ms * 1e3,
-            fast_images_per_s=b / fast_ms * 1e3,
-            speedup=naive_ms / fast_ms,
-            naive_ms_all=naive,
-            fast_ms_all=fast,
-            **eval_rates(arch, device, eval_n),
-        )
+            for kind, runs in timed.items():
+                runs.append(step_ms(kind, arch, images, device, steps, warmup, compile_step
+                                    and kind == "fast"))  # fmt: skip
+        b, r = arch.recipe.batch_size, {"batch_size": arch.recipe.batch_size}
+        for kind, runs in timed.items():
+            wall = statistics.median(w for w, _ in runs)
+            r.update({
+                f"{kind}_ms_per_step": wall,
+                f"{kind}_cpu_ms_per_step": statistics.median(c for _, c in runs),
+                f"{kind}_images_per_s": b / wall * 1e3,
+                f"{kind}_ms_all": [w for w, _ in runs],
+                f"{kind}_cpu_ms_all": [c for _, c in runs],
+            })  # fmt: skip
+        if naive:
+            r["speedup"] = r["naive_ms_per_step"] / r["fast_ms_per_step"]
+        results[name] = {**r, **eval_rates(arch, device, eval_n)}
     return results
 
 
 def table(results: dict, title: str) -> Table:
     t = Table(title=title)
-    for col in (
-        "arch",
-        "batch",
-        "naive ms/step",
-        "fast ms/step",
-        "naive img/s",
-        "fast img/s",
-        "speedup",
-        "score img/s",
-        "generate img/s",
-    ):
-        t.add_column(col, justify="right" if col != "arch" else "left")
+    columns = (
+        ("batch", "batch_size", "{}"),
+        ("naive ms/step", "naive_ms_per_step", "{:.1f}"),
+        ("naive CPU ms/step", "naive_cpu_ms_per_step", "{:.1f}"),
+        ("fast ms/step", "fast_ms_per_step", "{:.1f}"),
+        ("fast CPU ms/step", "fast_cpu_ms_per_step", "{:.1f}"),
+        ("naive img/s", "naive_images_per_s", "{:,.0f}"),
+        ("fast img/s", "fast_images_per_s", "{:,.0f}"),
+        ("speedup", "speedup", "{:.2f}x"),
+        ("score img/s", "score_images_per_s", "{:,.0f}"),
+        ("generate img/s", "generate_images_per_s", "{:,.0f}"),
+    )
+    t.add_column("arch")
+    for header, *_ in columns:
+        t.add_column(header, justify="right")
     for name, r in results.items():
-        t.add_row(
-            name,
-            str(r["batch_size"]),
-            f"{r['naive_ms_per_step']:.1f}",
-            f"{r['fast_ms_per_step']:.1f}",
-            f"{r['naive_images_per_s']:,.0f}",
-            f"{r['fast_images_per_s']:,.0f}",
-            f"{r['speedup']:.2f}x",
-            f"{r['score_images_per_s']:,.0f}",
-            f"{r['generate_images_per_s']:,.0f}",
-        )
+        t.add_row(name, *(fmt.format(r[k]) if k in r else "-" for _, k, fmt in columns))
     return t
 
 
@@ -160,9 +196,17 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="also time hands_on's fast path through torch.compile (CUDA graphs)",
     )
-    p.add_argument("--out", help="JSON path (default: bench/results/throughput-<device>.json)")
+    p.add_argument("--threads", type=int, help="torch threads (default: torch's own)")
+    p.add_argument("--busy", type=int, default=0, help="cores to keep busy meanwhile")
+    p.add_argument("--no-naive", action="store_true", help="time the fast path only")
+    p.add_argument(
+        "--record", action="store_true", help="write bench/results/throughput-<device>.json"
+    )
+    p.add_argument("--out", help="write the JSON here instead")
     args = p.parse_args(argv)
     device = torch.device(args.device)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
     cuda = device.type == "cuda"
@@ -170,7 +214,14 @@ def main(argv: list[str] | None = None) -> None:
     warmup = args.warmup or (50 if cuda else 3)
     eval_n = args.eval_images or (50_000 if cuda else 4_000)
     archs = [a.strip() for a in args.archs.split(",")]
-    results = run(device, archs, steps, warmup, args.repeats, eval_n)
+    busy = hold_cores(args.busy)
+    try:
+        results = run(device, archs, steps, warmup, args.repeats, eval_n, naive=not args.no_naive)
+        if args.compile:
+            compiled = run(device, ["hands_on"], steps, warmup, 1, eval_n, True)
+    finally:
+        for proc in busy:
+            proc.terminate()
     record = dict(
         benchmark="throughput",
         device=str(device),
@@ -180,18 +231,23 @@ def main(argv: list[str] | None = None) -> None:
         steps=steps,
         warmup=warmup,
         repeats=args.repeats,
+        threads=thread_settings(),
+        busy_cores=args.busy,
         results=results,
     )
     if args.compile:
-        record["compiled"] = run(device, ["hands_on"], steps, warmup, 1, eval_n, True)
+        record["compiled"] = compiled
     console = Console()
     console.print(table(results, f"training throughput on {record['machine']}"))
     if args.compile:
         console.print(table(record["compiled"], "with the compiled step"))
-    out = Path(args.out or f"bench/results/throughput-{device.type}.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(record, indent=2))
-    console.print(f"wrote {out}")
+    settings = ", ".join(f"{k}={v}" for k, v in record["threads"].items())
+    console.print(f"threads: {settings}; busy cores: {args.busy}")
+    if args.record or args.out:
+        out = Path(args.out or f"bench/results/throughput-{device.type}.json")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(record, indent=2))
+        console.print(f"wrote {out}")
 
 
 if __name__ == "__main__":
