@@ -30,7 +30,7 @@ import uuid
 
 import pytest
 
-from conftest import REPO, kill_with_env, start_cli
+from conftest import REPO, kill_with_env, run_cli, start_cli
 
 RUNNER = REPO / "tests" / "cluster" / "run_fake_cluster.py"
 SWEEP = REPO / "sweeps" / "all_triples.py"
@@ -119,3 +119,38 @@ def test_sweep_survives_losing_a_worker_node(runner, tmp_path, data_dir):
         f"{f['cross_complete']}/{f['cross_expected']} after the loss; job(s) "
         f"{[j['status'] for j in f['jobs']]}; wall {f['wall_s']} s"
     )
+
+
+def test_a_trial_on_a_lost_node_resumes_from_its_checkpoint(runner, tmp_path, data_dir):
+    """hands_on trials of 300 steps, each saving at steps 24, 118 and 236; a worker node
+    is killed once every running trial has saved. Each trial that ran there finishes on
+    another node from its last checkpoint (its trial.json says from which step) and
+    writes the metrics and weights of the same trial run here without interruption."""
+    from test_checkpoint import _assert_same, _record
+
+    figures_path, root = tmp_path / "figures.json", tmp_path / "results"
+    sweep = ["--no-detector", "--max-steps", "300", "--eval-limit", "200",
+             "--eval-at", "0.02,0.1,0.2"]  # fmt: skip
+    proc = runner("--archs", "hands_on", "--results", str(root), "--data-dir", data_dir,
+                  "--after-checkpoint", "--json", str(figures_path), "--", *sweep)  # fmt: skip
+    try:
+        out, _ = proc.communicate(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=90)
+        pytest.fail(f"the fake cluster run took over {TIMEOUT} s:\n{out[-6000:]}")
+    print(out)
+    assert proc.returncode == 0, out[-6000:]
+    f = json.loads(figures_path.read_text())
+    assert f["trials_complete"] == f["trials_expected"] == 3
+    assert f["killed"]["trials_running_on_it"] >= 1 and f["killed"]["checkpoints_saved"] >= 1
+    resumed = f["resumed_from_step"]
+    assert resumed and all(step in (24, 118, 236) for step in resumed.values()), resumed
+    for key in resumed:
+        alone = tmp_path / f"alone-{key}"
+        again = run_cli("tests/checkpoint_run.py", str(alone), data_dir, "--trial-json",
+                        str(root / "trials" / key / "trial.json"),
+                        env={"OMP_NUM_THREADS": "1"})  # fmt: skip
+        assert again.returncode == 0, again.stdout + again.stderr
+        mine = {k: v for k, v in _record(root).items() if key in k}
+        _assert_same(mine, _record(alone))

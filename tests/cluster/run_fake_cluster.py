@@ -7,8 +7,9 @@
    ports, with its own temp dir and auth token, so other Ray instances here are untouched.
 2. Submits the smoke sweep with `ray job submit` to the dashboard, as one would to a real
    head (`--address auto`; the job's driver finds the cluster through RAY_ADDRESS).
-3. Watches nodes and Tune's trial actors; once trials run, SIGKILLs one worker node (its
-   raylet and every process under it, as a spot preemption would).
+3. Watches nodes and Tune's trial actors; once trials run (with `--after-checkpoint`: once
+   every running trial has saved a Tune checkpoint), SIGKILLs one worker node (its raylet
+   and every process under it, as a spot preemption would).
 4. Waits for the job; if it failed, resubmits it once (the sweep finishes only what is
    missing); then checks that every trial and cross-evaluation is complete and that
    nothing partial (`_tmp-*`) is left under the results.
@@ -289,7 +290,14 @@ def check_results(root: Path, archs: list[str], n_trials: int) -> dict:
         for p in own
         if not any((root / "trials" / p.name.removesuffix(".parquet")).glob("*"))
     ]
+    resumed = {}
+    for p in own:
+        info = root / "trials" / p.name.removesuffix(".parquet") / "trial.json"
+        step = json.loads(info.read_text()).get("resumed_from_step") if info.exists() else None
+        if step is not None:
+            resumed[p.name.removesuffix(".parquet")] = step
     return {
+        "resumed_from_step": resumed,
         "trials_expected": n_trials,
         "trials_complete": len(own),
         "cross_expected": n_trials * (len(archs) - 1),
@@ -381,6 +389,7 @@ def run(args) -> dict:
         *args.sweep_args,
     ]
     figures: dict = {"mark": mark, "workdir": str(workdir), "results": str(results)}
+    args.results_root = str(results)
     others = other_ray_instances(mark)
     if others:
         log(f"note: {others} other Ray instance(s) on this machine (isolated; they cost CPU)")
@@ -449,10 +458,12 @@ def watch(cluster: FakeCluster, args, sweep_args: list[str], env: dict) -> dict:
         if now - last_print > 10:
             last_print = now
             log(f"{len(alive)} worker node(s) alive, {len(actors)} trial(s) running {on_node}")
+        saved = len(list((Path(args.results_root) / "_tune").rglob("state.pt")))
         if (
             args.kill
             and killed is None
             and t_first is not None
+            and (not args.after_checkpoint or (actors and saved >= len(actors)))
             and on_node
             and (len([n for n in on_node if n not in head_ids]) >= 2 or now - t_first > 20)
             and now - t_first > args.kill_after
@@ -464,6 +475,7 @@ def watch(cluster: FakeCluster, args, sweep_args: list[str], env: dict) -> dict:
                 "trials_running_on_it": on_node[victim],
                 "trials_running_elsewhere": sum(on_node.values()) - on_node[victim],
                 "at_s": round(now - t_submit, 1),
+                "checkpoints_saved": saved,
                 "processes_killed": len(pids),
             }
             log(f"killed worker node {victim[-5:]}: {killed}")
@@ -525,6 +537,10 @@ def main(argv=None) -> int:
     p.add_argument(
         "--kill-after", type=float, default=3, help="seconds of trials running before the kill"
     )
+    p.add_argument(
+        "--after-checkpoint", action="store_true",
+        help="kill the node once every running trial has saved a checkpoint",
+    )  # fmt: skip
     p.add_argument("--timeout", type=float, default=480, help="seconds for the job(s)")
     p.add_argument("--mark", help="environment marker value (default: random)")
     p.add_argument("--json", help="write the figures here")
