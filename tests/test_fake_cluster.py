@@ -75,6 +75,19 @@ def runner(tmp_path):
     assert not _kill_marked(mark), "processes of the fake cluster survived its shutdown"
 
 
+def _figures(proc: subprocess.Popen, figures_path) -> dict:
+    """Wait for the runner (stopping it after TIMEOUT); its figures, once it passed."""
+    try:
+        out, _ = proc.communicate(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=90)
+        pytest.fail(f"the fake cluster run took over {TIMEOUT} s:\n{out[-6000:]}")
+    print(out)  # the figures; shown with -s
+    assert proc.returncode == 0, out[-6000:]
+    return json.loads(figures_path.read_text())
+
+
 def test_sweep_survives_losing_a_worker_node(runner, tmp_path, data_dir):
     figures_path = tmp_path / "figures.json"
     # Training and cross-evaluation only: a later phase (the dedicated detectors) would
@@ -91,15 +104,7 @@ def test_sweep_survives_losing_a_worker_node(runner, tmp_path, data_dir):
         "--",
         *sweep_extra,
     )
-    try:
-        out, _ = proc.communicate(timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
-        proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=90)
-        pytest.fail(f"the fake cluster run took over {TIMEOUT} s:\n{out[-6000:]}")
-    print(out)  # the figures; shown with -s
-    assert proc.returncode == 0, out[-6000:]
-    f = json.loads(figures_path.read_text())
+    f = _figures(proc, figures_path)
 
     assert f["job_status"] == "SUCCEEDED" and len(f["jobs"]) <= 2  # at most one resubmission
     assert f["trials_complete"] == f["trials_expected"] == 6
@@ -133,15 +138,7 @@ def test_a_trial_on_a_lost_node_resumes_from_its_checkpoint(runner, tmp_path, da
              "--eval-at", "0.02,0.1,0.2"]  # fmt: skip
     proc = runner("--archs", "hands_on", "--results", str(root), "--data-dir", data_dir,
                   "--after-checkpoint", "--json", str(figures_path), "--", *sweep)  # fmt: skip
-    try:
-        out, _ = proc.communicate(timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
-        proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=90)
-        pytest.fail(f"the fake cluster run took over {TIMEOUT} s:\n{out[-6000:]}")
-    print(out)
-    assert proc.returncode == 0, out[-6000:]
-    f = json.loads(figures_path.read_text())
+    f = _figures(proc, figures_path)
     assert f["trials_complete"] == f["trials_expected"] == 3
     assert f["killed"]["trials_running_on_it"] >= 1 and f["killed"]["checkpoints_saved"] >= 1
     resumed = f["resumed_from_step"]
