@@ -68,6 +68,7 @@ def run_gan(
     device: str | torch.device | None = None,
     force: bool = False,
     on_step: Callable[[int, int], None] | None = None,
+    classifier=None,
     sink: Sink | None = None,
     minutes: float = DEFAULT_MINUTES,
 ) -> list[dict]:
@@ -83,6 +84,8 @@ def run_gan(
         device: where to train (default: CUDA when visible).
         force: rerun complete trials.
         on_step: training progress, on_step(steps_done, steps_total).
+        classifier: a `fakedet.quality.Classifier`: every checkpoint also measures the
+            fakes' quality (suite fake_quality); None: those rows are absent.
         sink: where checkpoints go (default: the results store, `StoreSink`).
         minutes: save a checkpoint at least this often (besides every evaluation).
 
@@ -96,16 +99,16 @@ def run_gan(
 
     def compute(todo: list[TrialConfig], t0: float):
         name = checkpoint_name([c.key for c in cfgs])
-        return _train_and_evaluate(todo, data, device, on_step, sink or StoreSink(store, name),
-                                   minutes, t0)  # fmt: skip
+        sink_ = sink or StoreSink(store, name)
+        return _train_and_evaluate(todo, data, device, on_step, classifier, sink_, minutes, t0)
 
     return run_job(store, job, compute, force)
 
 
-def _train_and_evaluate(cfgs, data, device, on_step, sink, minutes, t0):
+def _train_and_evaluate(cfgs, data, device, on_step, classifier, sink, minutes, t0):
     device = pick_device(str(device) if device else None)
     splits = [make_split(data, c.heldout, c.seed, c.protocol) for c in cfgs]
-    evaluators = [Evaluator(c, s) for c, s in zip(cfgs, splits, strict=True)]
+    evaluators = [Evaluator(c, s, classifier) for c, s in zip(cfgs, splits, strict=True)]
     cfg0, n_train, keys = cfgs[0], len(splits[0].train_images), [c.key for c in cfgs]
     per_epoch, checkpoints = cfg0.steps_per_epoch(n_train), cfg0.checkpoint_steps(n_train)
     saves = Checkpoint(
@@ -143,6 +146,7 @@ def _train_and_evaluate(cfgs, data, device, on_step, sink, minutes, t0):
             cfg.key, r.steps, seconds=seconds / n,
             train_seconds=(r.seconds - during_training - saves.save_seconds) / n,
             eval_seconds=eval_seconds / n, device=str(device), checkpoint_saves=saves.saves,
+            quality_seconds=sum(e.quality_seconds for e in evaluators) / n,
             checkpoint_seconds=saves.save_seconds / n, resumed_from=resumed,
             **({"pack_size": n} if n > 1 else {}),
         )  # fmt: skip

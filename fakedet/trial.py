@@ -38,20 +38,22 @@ def run_trial(
     device: str | torch.device | None = None,
     force: bool = False,
     on_step: Callable[[int, int], None] | None = None,
+    classifier=None,
     sink: Sink | None = None,
     minutes: float = DEFAULT_MINUTES,
 ) -> dict:
     """Run one trial and write its results; skip it when its results exist (unless `force`).
 
-    A killed trial run again resumes from its last checkpoint (`fakedet.checkpoint`:
-    saved in `store` unless `sink` says otherwise, at every evaluation and at least every
-    `minutes`).
+    With a `classifier` (`fakedet.quality.Classifier`), every checkpoint also measures how
+    good the fakes are (suite fake_quality); without one, those rows are absent. A killed
+    trial run again resumes from its last checkpoint (`fakedet.checkpoint`: saved in
+    `store` unless `sink` says otherwise, at every evaluation and at least every `minutes`).
 
     Returns:
         A summary: status ('done' or 'skipped'), key, steps, seconds, and each suite's
         headline value at the final checkpoint for a done trial.
     """
-    (summary,) = run_gan([cfg], data, store, device, force, on_step, sink, minutes)
+    (summary,) = run_gan([cfg], data, store, device, force, on_step, classifier, sink, minutes)
     return summary
 
 
@@ -79,12 +81,30 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--device", help="cpu, cuda, cuda:1 (default: CUDA when visible)")
     p.add_argument("--force", action="store_true", help="rerun even if results exist")
     p.add_argument(
+        "--no-quality",
+        action="store_true",
+        help="skip the fakes' quality figures (they need a Fashion-MNIST classifier, trained "
+        "once into the user cache on first use)",
+    )
+    p.add_argument(
         "--checkpoint-minutes", type=float, default=DEFAULT_MINUTES,
         help="save the training state at least this often (and at every evaluation); "
         "a killed trial run again resumes from it",
     )  # fmt: skip
     add_budget_args(p)
     return p
+
+
+def load_classifier(dataset, out):
+    """The user cache's Fashion-MNIST classifier for the fakes' quality (trained on first
+    use, with a status line while it trains)."""
+    from fakedet import quality
+
+    def training(message: str) -> None:
+        out.print(f"training the Fashion-MNIST classifier for the fakes' quality, once ({message})")
+
+    with out.status("loading the Fashion-MNIST classifier for the fakes' quality"):
+        return quality.load_or_train(dataset, on_train=training)
 
 
 @exit_on_user_error
@@ -102,9 +122,10 @@ def main(argv: list[str] | None = None) -> None:
         out.print(f"[yellow]skipped[/] {cfg.key}: results exist (use --force to rerun)")
     else:
         dataset = fmnist.load(args.data_dir)
+        classifier = None if args.no_quality else load_classifier(dataset, out)
         with console.training_progress(out, f"training {cfg.key}") as on_step:
             summary = run_trial(
-                cfg, dataset, store, device, args.force, on_step,
+                cfg, dataset, store, device, args.force, on_step, classifier,
                 minutes=args.checkpoint_minutes,
             )  # fmt: skip
         out.print(console.done_line(summary, store.root))

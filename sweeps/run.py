@@ -3,7 +3,7 @@
 1. Training: a Tune grid over arch x seed x held-out triple. The trainable returns at once
    for a trial whose results are complete; the dataset reaches workers once, through the
    object store (`tune.with_parameters`). With packs (`--pack K`), a Tune trial is a pack of
-   up to K trials of one architecture (`fakedet.pack.run_pack`): it skips its complete
+   up to K trials of one architecture (`fakedet.gan_job.run_gan`): it skips its complete
    members, so a pack retried after a node loss redoes only the unfinished ones.
 2. Cross-evaluation: for every (seed, triple) with two or more finished architectures,
    each discriminator on fakes of every other architecture's generator, as Ray tasks that
@@ -86,22 +86,42 @@ class TuneSink:
             tune.report(summary, checkpoint=tune.Checkpoint.from_directory(d))
 
 
-def trainable(config: dict, data: FashionMNIST, results: str, cpus: float, minutes: float) -> None:
+def trainable(
+    config: dict,
+    data: FashionMNIST,
+    results: str,
+    cpus: float,
+    minutes: float = DEFAULT_MINUTES,
+    classifier: dict | None = None,
+) -> None:
     """One Tune trial: run (or skip) the trials of `config` (one trial's fields and budget,
     or a pack's members), reporting each checkpoint's figures as they come and the
     summary at the end. The infrastructure comes apart: the dataset, the results root,
-    the CPUs it may use and the checkpoint interval."""
+    the CPUs it may use, the checkpoint interval and the state of the classifier that
+    measures the fakes' quality (None: not measured)."""
     import torch
 
     torch.set_num_threads(max(1, int(cpus)))
-    sink = TuneSink()
-    summaries = run_gan(trials_of(config), data, ResultsStore(results), sink=sink, minutes=minutes)
+    sink, store = TuneSink(), ResultsStore(results)
+    summaries = run_gan(
+        trials_of(config), data, store, classifier=_classifier(classifier), sink=sink,
+        minutes=minutes,
+    )  # fmt: skip
     done = [s["key"] for s in summaries if s["status"] == "done"]
     own = summaries[0] if len(summaries) == 1 else {}
     sink.final(
         {**own, "status": "done" if done else "skipped", "members_done": len(done),
          "members": len(summaries)}
     )  # fmt: skip
+
+
+def _classifier(state: dict | None):
+    """The quality classifier from its state (`fakedet.quality.Classifier.state`), or None."""
+    if state is None:
+        return None
+    from fakedet.quality import Classifier
+
+    return Classifier.from_state(state)
 
 
 def trials_of(config: dict) -> list[TrialConfig]:
@@ -196,6 +216,7 @@ def train_all(
     max_failures: int = 3,
     console=None,
     pack: dict[str, int] | None = None,
+    classifier: dict | None = None,
     live: Live = Live(),
 ) -> dict[str, str]:
     """Phase 1: every trial of `spec` through Tune; complete ones skip at once.
@@ -205,15 +226,21 @@ def train_all(
     experiment holds as finished but whose results are gone run in a second experiment.
 
     `pack` ({arch: K}) trains up to K trials of an architecture as one Tune trial.
-    `live`: the checkpoint interval, and MLflow if asked. Each trial reports every
-    checkpoint's figures to Tune as it saves it (Tune's CSV, JSON and TensorBoard files
-    hold a curve per trial: `tensorboard --logdir <results>/_tune`).
+    `classifier` (a `fakedet.quality.Classifier.state`) reaches the trials as the dataset
+    does; None: no quality figures. `live`: the checkpoint interval, and MLflow if asked.
+    Each trial reports every checkpoint's figures to Tune as it saves it (Tune's CSV, JSON
+    and TensorBoard files hold a curve per trial: `tensorboard --logdir <results>/_tune`).
 
     Returns:
         {trial key: last line of its error} of the trials that failed after retries.
     """
     wrapped = tune.with_parameters(
-        trainable, data=data, results=store.root, cpus=resources["cpu"], minutes=live.minutes
+        trainable,
+        data=data,
+        results=store.root,
+        cpus=resources["cpu"],
+        minutes=live.minutes,
+        classifier=classifier,
     )
     wrapped = tune.with_resources(wrapped, resources)
     plan = spec.trials()
@@ -241,14 +268,15 @@ def _pack_suffix(sizes: dict[str, int] | None) -> str:
 
 
 @ray.remote(max_retries=3)
-def _cross_task(root: str, detector: dict, generator: dict, n_fakes: int, threads: int) -> str:
+def _cross_task(
+    root: str, detector: dict, generator: dict, n_fakes: int, threads: int, data, classifier
+) -> str:
     import torch
 
     torch.set_num_threads(max(1, threads))
     store = ResultsStore(root)
-    return cross_evaluate(
-        store, TrialConfig.from_dict(detector), TrialConfig.from_dict(generator), n_fakes
-    )
+    det, gen = TrialConfig.from_dict(detector), TrialConfig.from_dict(generator)
+    return cross_evaluate(store, det, gen, n_fakes, data=data, classifier=_classifier(classifier))
 
 
 def run_tasks(refs: dict, status: LiveStatus | None = None) -> tuple[int, dict[str, str]]:
@@ -272,14 +300,25 @@ def cross_all(
     n_fakes: int,
     resources: dict,
     status: LiveStatus | None = None,
+    data_ref=None,
+    classifier_ref=None,
 ) -> tuple[int, int, dict[str, str]]:
-    """Phase 2: cross-evaluate `pairs` as Ray tasks. Returns (done, skipped, errors)."""
+    """Phase 2: cross-evaluate `pairs` as Ray tasks. Returns (done, skipped, errors).
+
+    With the dataset's and the quality classifier's object refs, each also measures the
+    other generator's fakes' quality."""
     todo = [(d, g) for d, g in pairs if not store.exists(store.metrics_path(d, g.arch))]
     options = dict(num_cpus=resources["cpu"], num_gpus=resources["gpu"])
     refs = {
         _cross_task.options(**options).remote(
-            store.root, d.to_dict(), g.to_dict(), n_fakes, int(resources["cpu"])
-        ): f"{d.key} x {g.arch}"
+            store.root,
+            d.to_dict(),
+            g.to_dict(),
+            n_fakes,
+            int(resources["cpu"]),
+            data_ref,
+            classifier_ref,
+        ): f"{d.key} x {g.arch}"  # fmt: skip
         for d, g in todo
     }
     if status is not None:
