@@ -25,9 +25,10 @@ import torch
 from fakedet import data as fmnist
 from fakedet import quality, uploads
 from fakedet.config import make_config
-from fakedet.evaluate import EVAL_NOISE_OFFSET, generate, logits, quality_rows, upload_logits
+from fakedet.evaluate import generate, logits, quality_rows, upload_logits
 from fakedet.protocol import make_split
 from fakedet.recipe import recipe_for
+from fakedet.streams import EVAL_FAKES
 from fakedet.train import train
 
 CHECKPOINTS = 5  # the study's 0.05, 0.1, 0.25, 0.5 epoch and the final step
@@ -70,7 +71,7 @@ def main() -> None:
         n = len(held_x) + len(test_x)
 
         def base(G=G, D=D, n=n, held_x=held_x, test_x=test_x, latent=recipe.latent_dim):
-            fakes = generate(G, n, EVAL_NOISE_OFFSET, latent, device)
+            fakes = generate(G, n, EVAL_FAKES.seed(0), latent, device)
             return fakes, [logits(D, fakes), logits(D, held_x), logits(D, test_x)]
 
         rows = {"base": [], "8-bit": [], "quality": [], "uploads": []}

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import time
 
-from fakedet import evaluate, metrics, uploads
+from fakedet import evaluate, metrics, streams, uploads
 from fakedet.config import DEFAULT_CROSS_FAKES, TrialConfig
 from fakedet.protocol import make_split
 from fakedet.record import cross_record, identity, load_networks
+from fakedet.runner import Job, Result, run_job
 from fakedet.schema import METRICS_SCHEMA, eight_bit
 from fakedet.store import ResultsStore
 from fakedet.train import pick_device
 
-CROSS_NOISE_OFFSET = 2_000_003  # cross fakes use noise seeded apart from the trial's own
 CROSS_FAKE, CROSS_FAKE_8BIT = "cross_fake", eight_bit("cross_fake")
 
 
@@ -42,15 +42,22 @@ def cross_evaluate(
         'skipped' when the result already exists, else 'done'.
     """
     det, garch = detector_trial, generator_trial.arch
-    path = store.metrics_path(det, garch)
-    if store.exists(path):
-        return "skipped"
-    store.remove_temporaries(*store.record_paths(det, generator_arch=garch))  # a killed one's?
-    t0 = time.perf_counter()
+    job = Job([det], generator_arch=garch)
+
+    def compute(todo: list, t0: float):
+        args = (store, det, generator_trial, n_fakes, device, data, classifier, t0)
+        yield Result(_record(*args), dict(status="done", key=det.key))
+
+    (summary,) = run_job(store, job, compute)
+    return summary["status"]
+
+
+def _record(store, det, generator_trial, n_fakes, device, data, classifier, t0):
+    garch = generator_trial.arch
     dev = pick_device(device)
     G, _ = load_networks(store, generator_trial, dev)
     _, D = load_networks(store, det, dev)
-    seed = CROSS_NOISE_OFFSET + det.seed
+    seed = streams.CROSS_FAKES.seed(det.seed)
     fakes = evaluate.generate(G, n_fakes, seed, generator_trial.recipe.latent_dim, dev)
     floats = fakes.cpu().numpy()
     fakes8 = uploads.to_8bit(floats)
@@ -71,8 +78,7 @@ def cross_evaluate(
         "checkpoint_step": trial_info.get("steps"),
         "checkpoint_epoch": trial_info.get("epochs"),
     }
-    store.write_record(cross_record(det, garch, scored, rows, base))
-    return "done"
+    return cross_record(det, garch, scored, rows, base)
 
 
 def cross_quality(det: TrialConfig, data, classifier, floats, fakes8) -> list[dict]:

@@ -44,12 +44,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from fakedet import streams
 from fakedet.errors import UserError
 from fakedet.evaluate import generate
 from fakedet.layers import keras_init_
 from fakedet.train import to_unit_range
-
-FAKES_SEED_STRIDE = 1_000_003  # generator i's noise seed is seed + i * stride
 
 
 @dataclass(frozen=True)
@@ -133,7 +132,7 @@ def fakes_from(
         generators: (G, latent_dim) pairs; each G already on `device`.
         n_total: how many fakes in all; the first `n_total % len(generators)` generators
             give one more.
-        seed: generator i draws its noise with seed `seed + i * FAKES_SEED_STRIDE`.
+        seed: generator i draws its noise with seed `seed + i * streams.FAKES_STRIDE`.
         device: where the noise is drawn and the fakes are returned.
 
     Returns:
@@ -143,7 +142,7 @@ def fakes_from(
         raise UserError("fakes_from needs at least one generator")
     k = len(generators)
     out = [
-        generate(G, n_total // k + (i < n_total % k), seed + i * FAKES_SEED_STRIDE, dim, device)
+        generate(G, n_total // k + (i < n_total % k), seed + i * streams.FAKES_STRIDE, dim, device)
         for i, (G, dim) in enumerate(generators)
     ]
     return torch.cat(out)

@@ -25,7 +25,7 @@ import json
 import time
 from dataclasses import dataclass
 
-from fakedet import evaluate, metrics, uploads
+from fakedet import evaluate, metrics, streams, uploads
 from fakedet.config import TrialConfig
 from fakedet.data import FashionMNIST
 from fakedet.detector import DetectorRecipe, fakes_from, train_detector
@@ -38,14 +38,12 @@ from fakedet.record import (
     score_columns,
     software,
 )
+from fakedet.runner import Job, Result, run_job
 from fakedet.schema import eight_bit
 from fakedet.store import ResultsStore
 from fakedet.train import pick_device
 
 ARCH = "detector"
-SEED_OFFSET = 3_000_017  # the detector's own seed: apart from the GAN trial's
-TRAIN_NOISE_OFFSET = 4_000_037  # noise of the fakes it trains on
-TEST_NOISE_OFFSET = 5_000_011  # fresh noise of the fakes it is tested on
 
 
 @dataclass(frozen=True)
@@ -126,24 +124,29 @@ def run_detector_trial(
     trial: DetectorTrial, data: FashionMNIST, store: ResultsStore, device: str | None = None
 ) -> str:
     """Train and evaluate one detector; 'skipped' when its results exist, else 'done'."""
-    if store.is_complete(trial):
-        return "skipped"
-    store.remove_temporaries(*store.record_paths(trial, DETECTOR_FILES))  # a killed attempt's?
-    t0 = time.perf_counter()
+
+    def compute(todo: list, t0: float):
+        yield Result(_record(trial, data, store, device, t0), dict(status="done", key=trial.key))
+
+    (summary,) = run_job(store, Job([trial], DETECTOR_FILES), compute)
+    return summary["status"]
+
+
+def _record(trial: DetectorTrial, data: FashionMNIST, store: ResultsStore, device, t0: float):
     dev = pick_device(device)
     split = make_split(data, trial.heldout, trial.seed, trial.protocol)
     generators = [load_networks(store, g, dev)[0] for g in trial.trained_on]
     dims = [g.recipe.latent_dim for g in trial.trained_on]
     seen = list(zip(generators, dims, strict=True))
-    fakes = fakes_from(seen, trial.train_fakes, TRAIN_NOISE_OFFSET + trial.seed, dev)
-    seed = SEED_OFFSET + trial.seed
+    fakes = fakes_from(seen, trial.train_fakes, streams.DETECTOR_TRAIN_FAKES.seed(trial.seed), dev)
+    seed = streams.DETECTOR.seed(trial.seed)
     result = train_detector(split.train_images, fakes, seed, dev, trial.recipe)
     del fakes
 
     D, lim = result.detector, trial.eval_limit
     held_x, held_y = split.real_heldout_images[:lim], split.real_heldout_labels[:lim]
     test_x, test_y = split.real_test_images[:lim], split.real_test_labels[:lim]
-    noise = TEST_NOISE_OFFSET + trial.seed
+    noise = streams.DETECTOR_TEST_FAKES.seed(trial.seed)
     seen_fakes = fakes_from(seen, trial.test_fakes, noise, dev)
     (left,) = [g for g in trial.generators if g.arch == trial.left_out]
     G_left = load_networks(store, left, dev)[0]
@@ -191,8 +194,7 @@ def run_detector_trial(
         score_columns(trial, "real_heldout", ARCH, held, held_y, result.steps),
         score_columns(trial, "real_test", ARCH, test, test_y, result.steps),
     ]
-    store.write_record(detector_record(trial, D, info, columns, own + own8 + cross, base))
-    return "done"
+    return detector_record(trial, D, info, columns, own + own8 + cross, base)
 
 
 def detector_trials(groups: list[list[TrialConfig]], **options) -> list[DetectorTrial]:

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from fakedet import metrics, uploads
+from fakedet import metrics, streams, uploads
 from fakedet.recipe import total_steps
 from fakedet.schema import QUALITY, SUITES, eight_bit, transformed
 from fakedet.train import to_unit_range
@@ -63,9 +63,6 @@ def logits(D: nn.Module, images: torch.Tensor | np.ndarray) -> np.ndarray:
 def probability(logit: np.ndarray) -> np.ndarray:
     """The sigmoid of logits, as float32 (the stored `score`)."""
     return (1.0 / (1.0 + np.exp(-logit.astype(np.float64)))).astype(np.float32)
-
-
-EVAL_NOISE_OFFSET = 1_000_003  # a trial's evaluation fakes: noise seeded apart from training's
 
 
 def real_classes(suite: str, held_y: np.ndarray, test_y: np.ndarray) -> np.ndarray | None:
@@ -153,7 +150,7 @@ class Evaluator:
         t = time.perf_counter()
         device = next(D.parameters()).device
         n = len(self.held_x) + len(self.test_x)
-        fakes = generate(G, n, EVAL_NOISE_OFFSET + self.seed, self.latent_dim, device)
+        fakes = generate(G, n, streams.EVAL_FAKES.seed(self.seed), self.latent_dim, device)
         e = Evaluation(
             step, epoch, logits(D, fakes), logits(D, self.held_x), logits(D, self.test_x)
         )

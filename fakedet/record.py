@@ -27,6 +27,7 @@ import pyarrow as pa
 import torch
 
 import fakedet
+from fakedet import streams
 from fakedet.config import TrialConfig
 from fakedet.evaluate import Evaluation, probability
 from fakedet.models import build, get_arch
@@ -35,7 +36,6 @@ from fakedet.schema import SCORES_SCHEMA, SUITES, metric_table
 from fakedet.store import Record, ResultsStore, Trial
 from fakedet.train import TrainResult
 
-SAMPLE_NOISE_SEED = 0  # the fixed noise of every sample grid
 TRIAL_FILES = ("generator.pt", "discriminator.pt", "samples.png", "history.json", "trial.json")
 DETECTOR_FILES = ("detector.pt", "trial.json")
 
@@ -124,7 +124,9 @@ def sample_grid_png(G: torch.nn.Module, latent_dim: int) -> bytes:
     """An 8x8 PNG grid of samples from the fixed noise."""
     from torchvision.utils import make_grid, save_image
 
-    z = torch.randn(64, latent_dim, generator=torch.Generator().manual_seed(SAMPLE_NOISE_SEED))
+    z = torch.randn(
+        64, latent_dim, generator=torch.Generator().manual_seed(streams.SAMPLE_GRID.seed())
+    )
     with torch.inference_mode():
         images = G.eval()(z.to(next(G.parameters()).device)).cpu()
     buf = io.BytesIO()

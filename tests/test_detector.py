@@ -8,7 +8,6 @@ from torch import nn
 
 from fakedet import evaluate
 from fakedet.detector import (
-    FAKES_SEED_STRIDE,
     DetectorRecipe,
     fakes_from,
     make_detector,
@@ -16,6 +15,7 @@ from fakedet.detector import (
 )
 from fakedet.errors import UserError
 from fakedet.layers import Reshape
+from fakedet.streams import FAKES_STRIDE
 
 TINY = DetectorRecipe(batch_size=32, epochs=2, max_steps=6)
 
@@ -128,7 +128,7 @@ def test_fakes_from_splits_evenly_with_distinct_seeds():
     fakes = fakes_from([(G1, 4), (G2, 6)], n_total=7, seed=5, device=cpu)
     assert fakes.shape == (7, 1, 28, 28)
     torch.testing.assert_close(fakes[:4], evaluate.generate(G1, 4, 5, 4, cpu))
-    torch.testing.assert_close(fakes[4:], evaluate.generate(G2, 3, 5 + FAKES_SEED_STRIDE, 6, cpu))
+    torch.testing.assert_close(fakes[4:], evaluate.generate(G2, 3, 5 + FAKES_STRIDE, 6, cpu))
     with pytest.raises(UserError):
         fakes_from([], 7, 5, cpu)
 
