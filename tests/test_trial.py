@@ -180,3 +180,16 @@ def test_checkpoints_add_rows_and_leave_the_final_ones_unchanged(fashion_mnist, 
     )
     early = ladder_rows[ladder_rows.checkpoint_step == 2].sort_values(keys)
     assert not np.allclose(early.value.to_numpy(), final.value.to_numpy(), equal_nan=True)
+
+
+@pytest.mark.parametrize("given,expected", [(None, "PASSIVE"), ("ACTIVE", "ACTIVE")])
+def test_openmp_threads_wait_passively_unless_told(given, expected):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    env |= {"OMP_WAIT_POLICY": given} if given else {}
+    code = "import os, fakedet.trial; print(os.environ['OMP_WAIT_POLICY'])"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.stdout.strip() == expected, out.stderr
