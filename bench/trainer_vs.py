@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> None:
             f"{statistics.median(ratio[1]):.3f} ({min(ratio[1]):.2f}-{max(ratio[1]):.2f})",
             str(same),
         )  # fmt: skip
-    Console().print(t)
+    Console(width=200).print(t)
 
 
 if __name__ == "__main__":
