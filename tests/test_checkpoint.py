@@ -5,8 +5,8 @@ SIGKILL at a chosen checkpoint save (deterministic, unlike a timer): right after
 or in the middle of one (a temporary file half-written, the previous checkpoint intact).
 Run again, the trial resumes from its last complete save, not from step 0 (its trial.json
 says from which step), and writes weights, samples, history, scores and metric rows equal
-to those of the same trial run without interruption. Wall time and the resume step are
-the only differences allowed.
+to those of the same trial run without interruption. Wall time, the commit and the resume
+step are the only differences allowed.
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ from fakedet.checkpoint import CHECKPOINT_DIR, decode
 
 HELPER = "tests/checkpoint_run.py"
 ONE_THREAD = {"OMP_NUM_THREADS": "1"}
-TIMING = {"wall_seconds"}  # provenance that differs between any two runs
+# provenance of a run, not of the trial: its wall time, and the commit checked out when it
+# ran (a test session that spans a commit sees two)
+TIMING = {"wall_seconds", "git_commit"}
 
 
 def _run(root: Path, data_dir: str, seeds: str, *kill: str):
