@@ -106,7 +106,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import stats as sps
@@ -204,6 +204,7 @@ def _sizes(value, se, lo, hi, units, binary):
     width = np.where(finite, hi - lo, 1.0)
     p = np.clip((value - np.where(finite, lo, 0.0)) / width, 0.0, 1.0)
     var = (se / width) ** 2
+    var = np.where(var <= TOLERANCE**2, 0.0, var)  # rounding, not variation
     with np.errstate(divide="ignore", invalid="ignore"):
         size = np.where(var > 0, p * (1 - p) / var, np.inf)
     at_end = (var == 0) & ((p <= 0) | (p >= 1))  # all at an end: the SE says nothing
@@ -223,6 +224,13 @@ def _scaled(size, cap, df, confidence):
 
 def interval(value, spread: Spread, confidence: float) -> tuple[float, float]:
     """The two-sided `confidence` interval of an estimate with `spread`."""
+    if spread.parts is not None:  # a difference: its own interval, at least the floors'
+        own = interval(value, replace(spread, parts=None), confidence)
+        (x, sx), (y, sy) = spread.parts
+        (xl, xh), (yl, yh) = _floor(x, sx, confidence), _floor(y, sy, confidence)
+        lo, hi = spread.bounds
+        low = max(min(own[0], value - math.hypot(xl, yh)), lo)
+        return low, min(max(own[1], value + math.hypot(xh, yl)), hi)
     low, high = _intervals(
         np.array([value], float),
         np.array([spread.se], float),
@@ -234,6 +242,19 @@ def interval(value, spread: Spread, confidence: float) -> tuple[float, float]:
         confidence,
     )
     return float(low[0]), float(high[0])
+
+
+def _floor(value: float, spread: Spread, confidence: float) -> tuple[float, float]:
+    """A bounded estimate's room below and above it where its interval is its floor (every
+    value at an end of the range, no variation: the units' Clopper-Pearson interval); (0,
+    0) otherwise."""
+    lo, hi = spread.bounds
+    if not (spread.se <= TOLERANCE * (hi - lo) and math.isfinite(spread.cap)):
+        return 0.0, 0.0
+    if value not in (lo, hi):
+        return 0.0, 0.0
+    low, high = interval(value, spread, confidence)
+    return value - low, high - value
 
 
 def _intervals(value, se, df, lo, hi, size, cap, confidence):
@@ -280,6 +301,8 @@ def p_value(estimate: Estimate, bound: float, side: str, confidence: float = 0.9
         raise ValueError(f"side must be 'above' or 'below', got {side!r}")
     if s is None or np.isnan(s.se) or np.isnan(estimate.value) or not s.df > 0:
         return np.nan
+    if s.parts is not None:
+        return _p_by_level(estimate.value, s, bound, side == "above")
     lo, hi = s.bounds
     above = side == "above"
     if not (np.isfinite(lo) and np.isfinite(hi)):
@@ -304,10 +327,45 @@ def p_value(estimate: Estimate, bound: float, side: str, confidence: float = 0.9
     return 1.0 if x >= n else float(sps.beta.sf(b, x + 1, n - x))
 
 
+def _p_by_level(value: float, spread: Spread, bound: float, above: bool) -> float:
+    """One-sided p-value as the level at which the interval's end reaches `bound`:
+    (1 - c) / 2 for the c whose lower (above) or upper (below) end equals it."""
+
+    def end(c):
+        low, high = interval(value, spread, c)
+        return low if above else high
+
+    excluded = (lambda v: v > bound) if above else (lambda v: v < bound)
+    if not excluded(end(1e-9)):
+        return 0.5 if end(1e-9) == bound else 1.0 - 0.5 * (1 - 1e-9)
+    lo, hi = 1e-9, 1 - 1e-12  # the end excludes the bound at lo; find where it stops
+    if excluded(end(hi)):
+        return (1 - hi) / 2
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if excluded(end(mid)) else (lo, mid)
+    return (1 - hi) / 2
+
+
+TOLERANCE = 1e-12
+"""Relative to a range's width: an estimate this close to an end is at the end, and an SE
+this small (squared, relative) is no variation. Rounding (weights that sum to 1 - 1e-16)
+then never makes a point interval a hair inside the range."""
+
+
+def _snap(value, lo, hi):
+    """`value` (M,) moved onto an end of [lo, hi] it is within TOLERANCE of."""
+    finite = np.isfinite(lo) & np.isfinite(hi)
+    width = np.where(finite, hi - lo, 1.0)
+    value = np.where(finite & (np.abs(value - lo) <= TOLERANCE * width), lo, value)
+    return np.where(finite & (np.abs(hi - value) <= TOLERANCE * width), hi, value)
+
+
 def _estimates(value, se, df, n, bounds, units, confidence, binary=False) -> list[Estimate]:
     """Estimates (M,) with their spreads and intervals; NaN where there is no trial."""
     m = len(value)
     lo, hi = _bounds(bounds, m)
+    value = _snap(np.asarray(value, np.float64), lo, hi)
     units = np.broadcast_to(np.asarray(units, np.float64), (m,))
     size, cap = _sizes(value, se, lo, hi, units, binary)
     low, high = _intervals(value, se, df, lo, hi, size, cap, confidence)
@@ -329,6 +387,18 @@ def _estimates(value, se, df, n, bounds, units, confidence, binary=False) -> lis
         )
         out.append(Estimate(float(value[i]), float(low[i]), float(high[i]), int(n[i]), spread))
     return out
+
+
+def _combined(ex: Estimate, ey: Estimate, ed: Estimate, confidence: float) -> Estimate:
+    """The estimate `ed` of x - y, its interval widened to the floors of x and y where they
+    sit at an end of their range (`interval`); `ed` as it is where x or y has no
+    interval."""
+    if ex.spread is None or ey.spread is None or ed.spread is None:
+        return ed
+    spread = replace(ed.spread, parts=((ex.value, ex.spread), (ey.value, ey.spread)))
+    value = float(_snap(np.array([ex.value - ey.value]), *np.array([spread.bounds]).T)[0])
+    low, high = interval(value, spread, confidence)
+    return Estimate(value, low, high, ed.n, spread)
 
 
 # --- the class jackknife (NEW_CLASS) -----------------------------------------------------
@@ -535,15 +605,80 @@ class Intervals:
         )[0]
 
     def difference(
-        self, x, y, *, kind: str, confidence=None, bounds: Bounds = UNBOUNDED
+        self,
+        x,
+        y,
+        *,
+        kind: str,
+        confidence=None,
+        bounds: Bounds = UNBOUNDED,
+        parts: Bounds | None = None,
     ) -> Estimate:
         """Paired mean difference x - y over the trials present in both. `x, y`: (T, S);
-        `bounds`: the range of x - y (`difference_bounds`)."""
+        `bounds`: the range of x - y (`difference_bounds`). A bounded difference is one of
+        two bounded quantities, each in `parts` (default: [0, 1] when `bounds` is [-1, 1],
+        every bounded quantity here being in [0, 1]): its interval is `differences`'s,
+        which keeps the uncertainty of an x or y at an end of its range."""
         if np.shape(x) != np.shape(y):
             raise ValueError(f"x {np.shape(x)} and y {np.shape(y)} differ in shape")
+        if parts is None and tuple(bounds) == SIGNED:
+            parts = UNIT
+        if parts is not None:
+            if tuple(difference_bounds(parts, parts)) != tuple(bounds):
+                raise ValueError(
+                    f"parts in {parts} give x - y in {difference_bounds(parts, parts)}"
+                )
+            return self.differences(
+                np.asarray(x)[None], np.asarray(y)[None], kind=kind, confidence=confidence,
+                bounds=parts,
+            )[0]  # fmt: skip
         return self.mean(
             np.asarray(x) - np.asarray(y), kind=kind, confidence=confidence, bounds=bounds
         )
+
+    def differences(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        *,
+        kind: str,
+        confidence: float | None = None,
+        bounds: Bounds | Sequence[Bounds] = UNIT,
+    ) -> list[Estimate]:
+        """Paired mean differences x - y of bounded quantities, per metric, over the trials
+        present in both, with intervals that never claim more than x's and y's do.
+
+        The interval combines the intervals of the two means (each inside its range, at
+        its own floor where all its values sit at an end) with the correlation of the two
+        estimates under the same kind of variance (MOVER, `mover`). Away from the ends it
+        is the difference's own interval; where x and y are both at 1 in every trial it is
+        +- the distance from 1 to their lower bounds, not [0, 0].
+
+        Args:
+            x, y: (M, T, S) values, NaN where missing.
+            kind: THESE_CLASSES or NEW_CLASS.
+            confidence: two-sided level; default the design's.
+            bounds: the range of x and of y (the same for both), one for all metrics or
+                one per metric; x - y lives in `difference_bounds` of it.
+
+        Returns:
+            M Estimates of x - y; n counts the paired trials.
+        """
+        x, y = self._check(x), self._check(y)
+        if x.shape != y.shape:
+            raise ValueError(f"x {x.shape} and y {y.shape} differ in shape")
+        both = ~(np.isnan(x) | np.isnan(y))
+        x, y = np.where(both, x, np.nan), np.where(both, y, np.nan)
+        m, level = len(x), _level(confidence, self.confidence)
+        lo, hi = _bounds(bounds, m)
+        ranges = [(float(a), float(b)) for a, b in zip(lo, hi, strict=True)]
+        signed = [difference_bounds(r, r) for r in ranges]
+        est = self.means(
+            np.concatenate([x, y, x - y]), kind=kind, confidence=level,
+            bounds=ranges + ranges + signed,
+        )  # fmt: skip
+        parts = zip(est[:m], est[m : 2 * m], est[2 * m :], strict=True)
+        return [_combined(ex, ey, ed, level) for ex, ey, ed in parts]
 
     def probability_of_improvement(self, x, y, *, kind: str, confidence=None) -> Estimate:
         """P(X > Y) paired on (seed, triple): the mean over cells present in both of
@@ -633,6 +768,7 @@ class Intervals:
         held, seen = np.where(has_c, held, np.nan), np.where(has_c, np.nan, seen)
         n_held, n_seen = (~np.isnan(held)).sum(axis=(1, 2)), (~np.isnan(seen)).sum(axis=(1, 2))
         ranges = [bounds, bounds, difference_bounds(bounds, bounds)]
+        finite = bool(np.isfinite(bounds).all())  # a difference of bounded rates: MOVER
         if _kind(kind) == NEW_CLASS:
             partners = self.incidence[self.classes != c]
             (sh, ch), (ss, cs) = _sums(held), _sums(seen)
@@ -656,7 +792,10 @@ class Intervals:
                 self._linear(seen, w_seen, level, ranges[1]),
                 self._linear(both, np.where(has_c, w_held, -w_seen), level, ranges[2]),
             ]
-        gaps = [ClassGap(*p) for p in zip(*parts, strict=True)]
+        gaps = [
+            ClassGap(h, s, _combined(h, s, d, level) if finite else d)
+            for h, s, d in zip(*parts, strict=True)
+        ]
         return [
             g
             if g.held.n and g.seen.n
@@ -729,14 +868,15 @@ def percentile_of(value: float, values: np.ndarray) -> float:
 def tost(estimate: Estimate, margin: float) -> str:
     """Equivalence: "equivalent" when the interval lies inside (-margin, margin) (two
     one-sided tests, each at (1 - confidence) / 2 of the interval); "not equivalent" when
-    it lies wholly outside; else (or NaN) "inconclusive"."""
+    it lies wholly outside; else (or NaN) "inconclusive". A point interval (zero width)
+    states no error, so it never shows equivalence: "inconclusive" inside the margins."""
     if margin <= 0:
         raise ValueError(f"margin must be positive, got {margin}")
     low, high = estimate.low, estimate.high
     if np.isnan(low) or np.isnan(high):
         return "inconclusive"
     if -margin < low and high < margin:
-        return "equivalent"
+        return "equivalent" if high > low else "inconclusive"
     return "not equivalent" if low >= margin or high <= -margin else "inconclusive"
 
 

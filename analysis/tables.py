@@ -12,6 +12,8 @@ unseen, so a positive gap is a loss of detection on classes the detector never s
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from analysis import stats
@@ -22,6 +24,7 @@ from analysis.inference import (
     CLASS_GAP_CAPTION,
     NEW_CLASS,
     THESE_CLASSES,
+    difference_bounds,
     single_trial_band,
 )
 from analysis.measures import (
@@ -35,6 +38,7 @@ from analysis.measures import (
     OWN_FAKES,
     SEEN_FALSE_FLAGS,
     SINGLE_TRIALS,
+    Difference,
     Measure,
     gap_measures,
 )
@@ -44,7 +48,29 @@ from fakedet.data import CLASSES
 from fakedet.protocol import ALL_TRIPLES, triple_str
 from fakedet.schema import METRIC_VERSION
 
-Cell = tuple[np.ndarray, tuple[float, float]]  # (T, S) values and their range
+
+@dataclass(frozen=True)
+class Paired:
+    """x - y of two bounded quantities paired on (seed, triple), kept apart so that the
+    difference's interval keeps theirs (`Intervals.differences`): two rates at 1 give
+    x - y = 0 with the rates' uncertainty, not [0, 0]."""
+
+    x: np.ndarray
+    """(T, S) values."""
+    y: np.ndarray
+    """(T, S) values."""
+    bounds: tuple[float, float]
+    """The range of x and of y."""
+
+
+Cell = tuple[np.ndarray, tuple[float, float]] | Paired  # (T, S) values and their range
+
+
+def paired(x: np.ndarray, y: np.ndarray, bounds: tuple[float, float]) -> Cell:
+    """The cell of x - y, x and y each in `bounds`: Paired where the range is finite."""
+    if np.isfinite(bounds).all():
+        return Paired(x, y, tuple(bounds))
+    return x - y, difference_bounds(bounds, bounds)
 
 
 def caption(kind: str, *more: str) -> str:
@@ -54,24 +80,42 @@ def caption(kind: str, *more: str) -> str:
 
 
 def cell(grid: MetricGrid, measure: Measure, arch: str) -> Cell:
-    """A measure's values for one architecture, with their range."""
+    """A measure's values for one architecture, with their range (a difference of two
+    quantities of one range: `Paired`)."""
+    if isinstance(measure, Difference) and measure.x.bounds == measure.y.bounds:
+        return paired(measure.x(grid, arch), measure.y(grid, arch), measure.x.bounds)
     return measure(grid, arch), measure.bounds
 
 
 def estimates(grid: MetricGrid, cells: list[Cell | None], kind: str, confidence=None):
-    """Means with intervals of (values, range) cells, all at once (None for a None cell)."""
-    present = [c for c in cells if c is not None]
-    if not present:
-        return [None] * len(cells)
-    it = iter(
-        grid.intervals.means(
-            np.stack([v for v, _ in present]),
-            kind=kind,
-            confidence=confidence,
-            bounds=[b for _, b in present],
+    """Means with intervals of (values, range) cells and of Paired differences, all at
+    once (None for a None cell)."""
+    plain = [c for c in cells if c is not None and not isinstance(c, Paired)]
+    pairs = [c for c in cells if isinstance(c, Paired)]
+    found = iter([])
+    if plain:
+        found = iter(
+            grid.intervals.means(
+                np.stack([v for v, _ in plain]),
+                kind=kind,
+                confidence=confidence,
+                bounds=[b for _, b in plain],
+            )
         )
-    )
-    return [None if c is None else next(it) for c in cells]
+    diffs = iter([])
+    if pairs:
+        diffs = iter(
+            grid.intervals.differences(
+                np.stack([c.x for c in pairs]),
+                np.stack([c.y for c in pairs]),
+                kind=kind,
+                confidence=confidence,
+                bounds=[c.bounds for c in pairs],
+            )
+        )
+    return [
+        None if c is None else next(diffs) if isinstance(c, Paired) else next(found) for c in cells
+    ]
 
 
 def by_arch(grid: MetricGrid, measure: Measure, kind: str, skip=()) -> list:

@@ -20,10 +20,10 @@ import numpy as np
 
 from analysis.grid import MetricGrid
 from analysis.inference import BOUNDED_CAPTION, CAPTIONS, NEW_CLASS, difference_bounds
-from analysis.measures import TRAINING, Measure
+from analysis.measures import TRAINING, Measure, Quantity
 from analysis.render import PLUS_MINUS, TableData
 from analysis.stats import Estimate
-from analysis.tables import cell, estimates
+from analysis.tables import cell, estimates, paired
 
 MEASURES: list[Measure] = [
     m for _, fakes, c in TRAINING for m in (fakes, c.seen, c.unseen, c.gap) if m is not None
@@ -75,7 +75,9 @@ def stages(grid: MetricGrid, checkpoints: dict[float, MetricGrid], kind: str = N
 def trend(first: Stage, last: Stage, arch: str, kind: str = NEW_CLASS) -> dict[Measure, Estimate]:
     """Per measure, last minus first stage, paired on (seed, triple), with its interval."""
     cells = [
-        (m(last.grid, arch) - m(first.grid, arch), difference_bounds(m.bounds, m.bounds))
+        paired(m(last.grid, arch), m(first.grid, arch), m.bounds)
+        if isinstance(m, Quantity)
+        else (m(last.grid, arch) - m(first.grid, arch), difference_bounds(m.bounds, m.bounds))
         for m in MEASURES
     ]
     return dict(zip(MEASURES, estimates(last.grid, cells, kind), strict=True))

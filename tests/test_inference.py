@@ -27,6 +27,7 @@ from analysis.inference import (
     tost,
 )
 from analysis.stats import Estimate
+from fakedet.protocol import BALANCED_TRIPLES
 
 nan = np.nan
 ALL = list(itertools.combinations(range(10), 3))
@@ -252,6 +253,48 @@ def test_class_gap_by_brute_force():
     assert (g.difference.low, g.difference.high) == pytest.approx(
         (g.difference.value - half, g.difference.value + half)
     )
+
+
+def test_a_difference_of_two_rates_at_one_keeps_their_floor():
+    """Issue 23's reproduction: two all-ones arrays on 10 x 1 gave 0.0 [0.0, 0.0] and TOST
+    "equivalent"; the difference keeps the rates' floor, Clopper-Pearson over the units."""
+    design, ones = Intervals(BALANCED_TRIPLES[:10], 1), np.ones((10, 1))
+    rate = design.mean(ones, kind=NEW_CLASS, bounds=UNIT)
+    assert (rate.value, rate.high) == (1.0, 1.0) and rate.low == pytest.approx(0.025 ** (1 / 10))
+    d = design.difference(ones, ones, kind=NEW_CLASS, bounds=SIGNED)
+    assert d.value == 0 and (d.low, d.high) == pytest.approx((rate.low - 1, 1 - rate.low))
+    assert tost(d, 0.05) == "inconclusive"
+    assert p_value(d, d.low, "above") == pytest.approx(0.025)  # p-values follow the interval
+    # these classes: seeds that agree within every triple, both rates at 1
+    two = Intervals(BALANCED_TRIPLES[:10], 2)
+    d = two.difference(np.ones((10, 2)), np.ones((10, 2)), kind=THESE_CLASSES, bounds=SIGNED)
+    assert d.low < -0.1 and d.high > 0.1 and tost(d, 0.05) == "inconclusive"
+    # the tables' path (several metrics at once) and the per-class gap do the same
+    many = two.differences(np.ones((2, 10, 2)), np.ones((2, 10, 2)), kind=NEW_CLASS)
+    assert all(e.low < -0.2 and e.high > 0.2 for e in many)
+    gap = two.class_gap(np.ones((10, 2)), np.ones((10, 2)), 0, kind=NEW_CLASS, bounds=UNIT)
+    assert gap.difference.low < 0 < gap.difference.high
+    # away from the ends the difference's own interval stands
+    x = np.random.default_rng(0).uniform(0.4, 0.6, (10, 2))
+    alone = two.mean(x - 0.1, kind=NEW_CLASS, bounds=SIGNED)
+    paired = two.difference(x, np.full((10, 2), 0.1), kind=NEW_CLASS, bounds=SIGNED)
+    assert (paired.low, paired.high) == pytest.approx((alone.low, alone.high))
+
+
+def test_a_point_interval_never_shows_equivalence():
+    assert tost(Estimate(0.0, 0.0, 0.0), 0.05) == "inconclusive"
+    assert tost(Estimate(0.2, 0.2, 0.2), 0.05) == "not equivalent"
+
+
+@pytest.mark.parametrize("n,s", [(20, 5), (40, 2), (40, 3), (40, 5), (60, 2), (120, 2)])
+def test_rounding_never_gives_a_point_interval_at_an_end(n, s):
+    """Weights summing to 1 - 1e-16 put the mean of ones a hair below 1: it is at 1."""
+    design = Intervals(BALANCED_TRIPLES[:n], s)
+    e = design.mean(np.ones((n, s)), kind=THESE_CLASSES, bounds=UNIT)
+    assert e.value == e.high == 1.0 and e.low == pytest.approx(0.025 ** (1 / (n * s)))
+    held, seen = np.zeros((n, s)), np.ones((n, s))  # class 0's gap at -1
+    g = design.class_gap(held, seen, 0, kind=THESE_CLASSES, bounds=UNIT).difference
+    assert g.value == g.low == -1.0 and g.high > -1.0
 
 
 # --- coverage by simulation: 10 classes, all 120 triples, 5 seeds -------------------------
