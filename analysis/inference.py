@@ -117,22 +117,22 @@ THESE_CLASSES = "these classes"
 NEW_CLASS = "a new class"
 KINDS = (THESE_CLASSES, NEW_CLASS)
 CAPTIONS = {
-    THESE_CLASSES: "CI for these 10 classes: seed variance within each triple (a one-seed "
-    "triple takes the pooled one), t with Satterthwaite df; covers the mean these classes "
-    "would give with new seeds",
-    NEW_CLASS: "CI for a new class: leave-one-class-out jackknife, t with n_classes - 1 df; "
-    "covers the mean over a population of classes the 10 were drawn from",
+    THESE_CLASSES: "CI for these 10 classes: where the mean of these same classes would fall "
+    "with new training seeds (seed variance within each triple)",
+    NEW_CLASS: "CI for a new class: where the mean over classes the detector never saw would "
+    "fall, classes drawn like these 10 (leave-one-class-out jackknife over the classes)",
 }
 BOUNDED_CAPTION = (
-    "rates, AUROC, AP (and differences) keep their CI inside [0, 1] ([-1, 1]): Korn-Graubard "
-    "(Clopper-Pearson at the effective sample size of the SE)"
+    "rates, AUROC and AP keep their CI inside [0, 1], differences inside [-1, 1]; a "
+    "difference of two rates is never narrower than a rate at 0 or 1 allows (estimators: "
+    "docs/method.md)"
 )
 CLASS_GAP_CAPTION = (
-    "held out minus seen, per class c: mean over trials whose triple contains c minus mean "
-    "over trials whose triple does not; CI: jackknife over c's partner classes (drop partner "
-    "p from both sides), t with n_partners - 1 df; covers the gap class c would show with "
-    "other classes drawn from their population and new seeds"
+    "held - seen, per class c: mean over trials whose triple holds c minus mean over the "
+    "others; CI: where that gap would fall with other partner classes and new seeds "
+    "(jackknife over c's partner classes)"
 )
+NO_SEED_INTERVAL = "n/a: one seed: no interval for these classes (their only variance is seeds')"
 _CHUNK = 1000  # resamples drawn per block; fixed so that draws do not depend on memory
 
 Bounds = tuple[float, float]

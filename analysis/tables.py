@@ -23,6 +23,7 @@ from analysis.inference import (
     CAPTIONS,
     CLASS_GAP_CAPTION,
     NEW_CLASS,
+    NO_SEED_INTERVAL,
     THESE_CLASSES,
     difference_bounds,
     single_trial_band,
@@ -42,7 +43,7 @@ from analysis.measures import (
     Measure,
     gap_measures,
 )
-from analysis.render import PLUS_MINUS, Percent, TableData
+from analysis.render import Percent, TableData, interval_note
 from analysis.stats import Band
 from fakedet.data import CLASSES
 from fakedet.protocol import ALL_TRIPLES, triple_str
@@ -73,10 +74,25 @@ def paired(x: np.ndarray, y: np.ndarray, bounds: tuple[float, float]) -> Cell:
     return x - y, difference_bounds(bounds, bounds)
 
 
-def caption(kind: str, *more: str) -> str:
+def caption(kind: str, *more: str, grid: MetricGrid | None = None) -> str:
+    """A table's caption: what `value [low, high]` means, which population its CI speaks
+    of (`kind`), the ranges, then `more`; with `grid`, at its level and why a CI is n/a."""
+    level = grid.confidence if grid is not None else 0.95
     return "\n".join(
-        [f"mean over trials and its CI ({PLUS_MINUS}); " + CAPTIONS[kind], BOUNDED_CAPTION, *more]
+        [
+            interval_note(level) + "; estimates are means over trials",
+            CAPTIONS[kind],
+            BOUNDED_CAPTION,
+            *more,
+            *(no_interval(grid, kind) if grid is not None else []),
+        ]
     )
+
+
+def no_interval(grid: MetricGrid, kind: str) -> list[str]:
+    """Why an interval of `kind` reads n/a on this grid: [] when none does."""
+    seeds = grid.intervals.S if kind == THESE_CLASSES else 2
+    return [NO_SEED_INTERVAL] if seeds < 2 else []
 
 
 def cell(grid: MetricGrid, measure: Measure, arch: str) -> Cell:
@@ -148,6 +164,7 @@ def headline(grid: MetricGrid) -> TableData:
         "flagged/passed at probability 0.5; seen = unseen images of the 7 training classes, "
         "unseen = images of the 3 held-out classes; gap = seen - unseen; AUROC of fakes "
         "against those reals",
+        grid=grid,
     )
     return t
 
@@ -169,11 +186,12 @@ def generalization_gap(grid: MetricGrid) -> TableData:
         t.rows.append([arch, m.label, *new[3 * i : 3 * i + 3], these[i]])
     t.caption = "\n".join(
         [
-            f"mean over trials and its CI ({PLUS_MINUS}); gap = seen - unseen, paired by "
-            "trial (> 0: worse on unseen)",
+            interval_note(grid.confidence) + "; estimates are means over trials",
+            "gap = seen - unseen, paired by trial (> 0: worse on unseen)",
             "seen, unseen, gap (new): " + CAPTIONS[NEW_CLASS],
             "gap (these): " + CAPTIONS[THESE_CLASSES],
             BOUNDED_CAPTION,
+            *no_interval(grid, THESE_CLASSES),
             "real recall @5%: reals passed at the threshold that flags 5% of one half of the "
             "seen-class reals (seen: measured on the other half); AUROC, AP: of the fakes "
             "against the seen or the unseen reals",
@@ -205,8 +223,9 @@ def class_effect(grid: MetricGrid) -> TableData:
             t.rows.append([f"{c} {name}", arch, g.held, g.seen, g.difference])
     t.caption = "\n".join(
         [
-            "share of a class's real images flagged as generated (probability < 0.5); mean "
-            f"and CI ({PLUS_MINUS})",
+            interval_note(grid.confidence),
+            "share of a class's real images flagged as generated (probability < 0.5), mean "
+            "over trials",
             CLASS_GAP_CAPTION,
             BOUNDED_CAPTION,
         ]
@@ -231,7 +250,7 @@ def cross_matrix(grid: MetricGrid) -> TableData:
     found = estimates(grid, cells, kind)
     for i, det in enumerate(archs):
         t.rows.append([det, *found[i * len(archs) : (i + 1) * len(archs)]])
-    t.caption = caption(kind, "rows: whose discriminator; columns: whose fakes")
+    t.caption = caption(kind, "rows: whose discriminator; columns: whose fakes", grid=grid)
     return t
 
 
@@ -252,6 +271,7 @@ def operating_point(grid: MetricGrid) -> TableData:
         kind,
         "threshold chosen on the even positions of the seen-class reals; seen-class false "
         "flags measured on the odd ones (an estimate, not 5% by construction)",
+        grid=grid,
     )
     return t
 
@@ -323,6 +343,7 @@ def single_trials(grid: MetricGrid) -> TableData:
         kind,
         "IQM: mean of the middle 50% of trials (rliable); " + band_caption(grid.confidence),
         "triples: min-max over triples of the mean over seeds",
+        grid=grid,
     )
     return t
 

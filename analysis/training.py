@@ -21,7 +21,7 @@ import numpy as np
 from analysis.grid import MetricGrid
 from analysis.inference import BOUNDED_CAPTION, CAPTIONS, NEW_CLASS, difference_bounds
 from analysis.measures import TRAINING, Measure, Quantity
-from analysis.render import PLUS_MINUS, TableData
+from analysis.render import TableData, interval_note
 from analysis.stats import Estimate
 from analysis.tables import cell, estimates, paired
 
@@ -120,11 +120,15 @@ def along_training(grid: MetricGrid, checkpoints: dict[float, MetricGrid]) -> Ta
     t.caption = "\n".join(
         [
             "recall: fakes flagged / reals passed at probability 0.5; AUROC: own fakes "
-            f"against seen or unseen reals; mean and CI ({PLUS_MINUS}); " + CAPTIONS[kind],
+            "against seen or unseen reals; means over trials",
+            interval_note(grid.confidence),
+            CAPTIONS[kind],
             BOUNDED_CAPTION,
             "final: each trial's last step (mean epoch: " + (", ".join(finals) or "-") + "); "
             "final - e: the paired change from the first checkpoint e to the final step, "
-            "over the trials present at both (a gap grows only where its CI lies above 0)",
+            "over the trials present at both (a gap grows only where its CI lies above 0); "
+            "each such row is one comparison at the CI's level, outside the claims table's Holm "
+            "family: among several rows one may exclude 0 by chance",
         ]
     )
     return t
