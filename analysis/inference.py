@@ -457,7 +457,10 @@ def jackknife_means(
     value, loo, present = _group_means(sums, counts, incidence(tri)[1])
     se, df, groups = _jackknife(loo, present)
     trials = counts.sum(axis=1)
-    return _estimates(value, se, df, trials, bounds, np.minimum(groups, trials), confidence, binary)
+    # win/tie/loss cells each rest on 3 classes: at most classes / 3 of them are independent
+    # (disjoint triples), so an all-agreeing design of 10 classes counts 10 / 3 units
+    units = np.minimum(groups / 3 if binary else groups, trials)
+    return _estimates(value, se, df, trials, bounds, units, confidence, binary)
 
 
 def jackknife_statistic(
