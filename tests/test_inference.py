@@ -6,6 +6,7 @@ import itertools
 
 import numpy as np
 import pytest
+import simulate_bounds as bounds_sim
 import simulate_coverage as sim
 from scipy import stats as sps
 
@@ -442,6 +443,19 @@ def test_probability_of_improvement_covers_and_never_collapses():
 def test_probability_of_improvement_names_no_winner_under_no_difference():
     """P = 0.5, class-dominated effects, the pilot's 8 x 1 and 10 x 1: at least 93%."""
     _assert_rows(sim.no_difference(1000))
+
+
+def test_new_class_simulation_near_one_runs_and_the_mid_range_passes():
+    """The fast version of tests/simulate_bounds.py (per-class logit-normal rates, binomial
+    trials): intervals stay inside their ranges in every cell run here, and at a mean rate
+    of 0.70 the mean and the gap meet the target (>= 93%, each side <= 4%). Near 1 they do
+    not yet: see the table in docs/method.md."""
+    for design in ("10 x 1", "20 x 2"):
+        for row in bounds_sim.cell(design, 0.70, 1.2, 400):
+            print(row)
+            assert row.passes, row
+    for row in bounds_sim.cell("10 x 1", 0.995, 2.0, 100):  # runs, inside [0, 1] / [-1, 1]
+        assert 0 < row.width < 1, row
 
 
 def test_band_coverage_is_the_order_statistic_value():
