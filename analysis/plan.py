@@ -455,8 +455,7 @@ def tables(plan: Plan) -> list[TableData]:
     designs = TableData(
         "designs",
         f"Predicted half-width of the {level} CI of {plan.quantity}",
-        ["triples", "seeds", "trials", unit]
-        + [f"{a}\n{k}" for a in plan.archs for k in ("new", "these")],
+        ["T", "S", "trials", unit] + [f"{a}\n{k}" for a in plan.archs for k in ("new", "these")],
     )
     for d in plan.designs:
         designs.rows.append(
@@ -468,7 +467,8 @@ def tables(plan: Plan) -> list[TableData]:
             ]
         )
     designs.caption = (
-        f"new: CI for a new class; these: for these 10 classes; value: mean of {REPLICATES} "
+        f"T x S: the first T balanced triples x S seeds; new: CI for a new class; these: for "
+        f"these 10 classes; value: mean of {REPLICATES} "
         "simulated sweeps of the fitted model through the summary's interval code; "
         f"[low, high]: where one sweep's half-width falls, {PREDICTIVE:.0%} of the time, "
         "over the components the pilot leaves plausible (parametric bootstrap); "
