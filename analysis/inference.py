@@ -260,14 +260,19 @@ def interval(value, spread: Spread, confidence: float) -> tuple[float, float]:
     return float(low[0]), float(high[0])
 
 
+def _at_floor(value: float, spread: Spread) -> bool:
+    """Whether a bounded estimate's interval is its floor: no variation, every value at an
+    end of the range."""
+    lo, hi = spread.bounds
+    flat = spread.se <= TOLERANCE * (hi - lo) and math.isfinite(spread.cap)
+    return bool(flat and value in (lo, hi))
+
+
 def _floor(value: float, spread: Spread, confidence: float) -> tuple[float, float]:
     """A bounded estimate's room below and above it where its interval is its floor (every
     value at an end of the range, no variation: the units' Clopper-Pearson interval); (0,
     0) otherwise."""
-    lo, hi = spread.bounds
-    if not (spread.se <= TOLERANCE * (hi - lo) and math.isfinite(spread.cap)):
-        return 0.0, 0.0
-    if value not in (lo, hi):
+    if not _at_floor(value, spread):
         return 0.0, 0.0
     low, high = interval(value, spread, confidence)
     return value - low, high - value
@@ -288,14 +293,15 @@ def _intervals(value, se, df, lo, hi, size, cap, confidence):
         x = p * n
         point = ~np.isfinite(n)
         n_, x_ = np.where(point, 1.0, n), np.where(point, 0.5, x)
-        b_low = np.where(x_ > 0, sps.beta.ppf(alpha, np.maximum(x_, 1e-300), n_ - x_ + 1), 0.0)
-        b_high = np.where(
-            x_ < n_, sps.beta.ppf(1 - alpha, x_ + 1, np.maximum(n_ - x_, 1e-300)), 1.0
-        )
-        # past a million the Beta quantiles lose precision; Wilson's score interval is
-        # Clopper-Pearson's limit there, and inside [0, 1] as well
-        z = sps.norm.ppf(1 - alpha)
+        # past a million the Beta quantiles lose precision (and time); Wilson's score
+        # interval is Clopper-Pearson's limit there, and inside [0, 1] as well
         big = np.isfinite(n) & (n > 1e6)
+        b_low, b_high = np.zeros_like(x_), np.ones_like(x_)
+        lo_ = (x_ > 0) & ~big & ~point  # the Beta quantiles only where they are used
+        hi_ = (x_ < n_) & ~big & ~point
+        b_low[lo_] = sps.beta.ppf(alpha, x_[lo_], n_[lo_] - x_[lo_] + 1)
+        b_high[hi_] = sps.beta.ppf(1 - alpha, x_[hi_] + 1, n_[hi_] - x_[hi_])
+        z = sps.norm.ppf(1 - alpha)
         nb = np.where(big, n, 1.0)
         centre = (p + z**2 / (2 * nb)) / (1 + z**2 / nb)
         half = z * np.sqrt(p * (1 - p) / nb + z**2 / (4 * nb**2)) / (1 + z**2 / nb)
@@ -408,8 +414,10 @@ def _estimates(value, se, df, n, bounds, units, confidence, binary=False) -> lis
 def _combined(ex: Estimate, ey: Estimate, ed: Estimate, confidence: float) -> Estimate:
     """The estimate `ed` of x - y, its interval widened to the floors of x and y where they
     sit at an end of their range (`interval`); `ed` as it is where x or y has no
-    interval."""
+    interval, or where neither sits at its floor."""
     if ex.spread is None or ey.spread is None or ed.spread is None:
+        return ed
+    if not any(_at_floor(e.value, e.spread) for e in (ex, ey)):
         return ed
     spread = replace(ed.spread, parts=((ex.value, ex.spread), (ey.value, ey.spread)))
     value = float(_snap(np.array([ex.value - ey.value]), *np.array([spread.bounds]).T)[0])
