@@ -21,8 +21,8 @@ from collections.abc import Callable
 from rich.console import Console
 from rich.text import Text
 
-from analysis import claims, components, dedicated, export, tables, training
-from analysis.claims import SEEN_UNSEEN_MARGIN, TRANSFER_MARGIN, Margins
+from analysis import claims, components, dedicated, export, marketplace, tables, training
+from analysis.claims import EIGHT_BIT_MARGIN, SEEN_UNSEEN_MARGIN, TRANSFER_MARGIN, Margins
 from analysis.grid import MetricGrid, checkpoint_grids, select
 from analysis.load import load_results
 from analysis.render import TableData, rich_table
@@ -54,6 +54,8 @@ TABLES: dict[str, Callable[[Context], TableData]] = {
     "detector": lambda c: dedicated.comparison(c.grid),
     "coverage": lambda c: tables.coverage(c.grid, c.invalid, c.notes),
     "components": lambda c: components.table(c.grid),
+    "quality": lambda c: marketplace.quality(c.grid, c.checkpoints),
+    "robustness": lambda c: marketplace.robustness(c.grid),
 }
 """Every table, by name, in the order they are printed."""
 DEFAULT_TABLES = ("headline", "gap", "claims", "coverage")
@@ -89,6 +91,12 @@ def build_parser() -> ArgumentParser:
         type=float,
         default=TRANSFER_MARGIN,
         help="non-inferiority margin of claim 4 (other generators' fakes vs own)",
+    )
+    p.add_argument(
+        "--margin-8bit",
+        type=float,
+        default=EIGHT_BIT_MARGIN,
+        help="equivalence margin of claim 7 (8-bit fakes vs float fakes), TOST",
     )
     p.add_argument("--archs", help="only these architectures (comma-separated)")
     p.add_argument("--suites", help="only these suites (comma-separated)")
@@ -129,6 +137,7 @@ def summarize(args) -> tuple[list[TableData], Context]:
     for flag, margin in (
         ("--margin-seen-unseen", args.margin_seen_unseen),
         ("--margin-transfer", args.margin_transfer),
+        ("--margin-8bit", args.margin_8bit),
     ):
         if not 0 < margin < 1:
             raise UserError(f"{flag} must be in (0, 1), got {margin}")
@@ -138,7 +147,7 @@ def summarize(args) -> tuple[list[TableData], Context]:
     df = _only(df, "arch", args.archs)
     df = _only(df, "suite", args.suites)
     grid = MetricGrid(df, resamples=args.resamples, confidence=args.confidence, seed=args.seed)
-    margins = Margins(args.margin_seen_unseen, args.margin_transfer)
+    margins = Margins(args.margin_seen_unseen, args.margin_transfer, args.margin_8bit)
     context = Context(grid, results.checkpoints, results.invalid, notes, margins)
     return [TABLES[n](context) for n in names], context
 

@@ -20,13 +20,16 @@ import numpy as np
 
 from analysis.grid import MetricGrid
 from analysis.inference import BOUNDED_CAPTION, CAPTIONS, NEW_CLASS, difference_bounds
-from analysis.measures import TRAINING, Measure, Quantity
+from analysis.measures import TRAINING, TRAINING_8BIT, Measure, Quantity
 from analysis.render import TableData, interval_note
 from analysis.stats import Estimate
-from analysis.tables import cell, estimates, paired
+from analysis.tables import cell, estimates, paired, present
 
 MEASURES: list[Measure] = [
-    m for _, fakes, c in TRAINING for m in (fakes, c.seen, c.unseen, c.gap) if m is not None
+    m
+    for _, fakes, c in [*TRAINING, *TRAINING_8BIT]
+    for m in (fakes, c.seen, c.unseen, c.gap)
+    if m is not None
 ]
 """Every measure a stage holds."""
 
@@ -96,8 +99,10 @@ def along_training(grid: MetricGrid, checkpoints: dict[float, MetricGrid]) -> Ta
     )
     finals = []
 
+    shown = [*TRAINING, *(r for r in TRAINING_8BIT if present(grid, r[1]))]
+
     def rows(arch, label, values):
-        for name, fakes, c in TRAINING:
+        for name, fakes, c in shown:
             t.rows.append(
                 [
                     arch,
@@ -120,7 +125,8 @@ def along_training(grid: MetricGrid, checkpoints: dict[float, MetricGrid]) -> Ta
     t.caption = "\n".join(
         [
             "recall: fakes flagged / reals passed at probability 0.5; AUROC: own fakes "
-            "against seen or unseen reals; means over trials",
+            "against seen or unseen reals; 8-bit: own fakes as 8-bit images, flagged, and "
+            "their AUROC; means over trials",
             interval_note(grid.confidence),
             CAPTIONS[kind],
             BOUNDED_CAPTION,
