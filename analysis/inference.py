@@ -79,24 +79,24 @@ seeds. Every interval stayed inside its range.
     120 x 5              paired difference, same                   these    94.6%   0.005
     120 x 5              mean (0.005, 0.01, 0.03)                  these    95.0%   0.005
     120 x 5              paired difference, same                   these    95.0%   0.005
-    8 x 2                mean, seed sd uneven across triples       these    97.3%   0.072
-    10 x 2               same                                      these    97.3%   0.057
-    120 x 5              same                                      these    95.4%   0.006
-    10 x 2, 3 one-seed   same, 3 triples with one seed (pooled)    these    95.5%   0.054
+    8 x 2                mean, seed sd uneven across triples       these    97.4%   0.072
+    10 x 2               same                                      these    97.4%   0.057
+    120 x 5              same                                      these    94.7%   0.006
+    10 x 2, 3 one-seed   same, 3 triples with one seed (pooled)    these    95.0%   0.054
     8 x 1                rate near 1 (logit: 0.3, 0.2, 0.3), 0.982 new      95.9%   0.048
     10 x 1               same                                      new      97.1%   0.036
     120 x 5              same                                      new      95.0%   0.024
     8 x 1                rate near 1 (logit: 0.5, 0.2, 0.3), 0.978 new      92.9%   0.094
     10 x 1               same                                      new      94.7%   0.071
     120 x 5              same                                      new      93.0%   0.052
-    8 cells (8 x 1)      P(X>Y) = 0.9 (0.5, 0.3, 1)  (300 sweeps)  new     100.0%   0.827
-    10 cells (10 x 1)    same                                      new     100.0%   0.831
-    40 cells (40 x 1)    same                                      new     100.0%   0.744
-    8 cells (8 x 1)      P(X>Y) = 0.99, same                       new     100.0%   0.693
-    10 cells (10 x 1)    same                                      new     100.0%   0.694
-    40 cells (40 x 1)    same                                      new     100.0%   0.679
-    8 cells (8 x 1)      P(X>Y) = 0.5 (1, 0.2, 0.2)  (1000 sweeps) new     100.0%   0.950
-    10 cells (10 x 1)    same                                      new     100.0%   0.958
+    8 cells (8 x 1)      P(X>Y) = 0.9 (0.5, 0.3, 1)                new     100.0%   0.822
+    10 cells (10 x 1)    same                                      new     100.0%   0.828
+    40 cells (40 x 1)    same                                      new     100.0%   0.747
+    8 cells (8 x 1)      P(X>Y) = 0.99, same                       new     100.0%   0.694
+    10 cells (10 x 1)    same                                      new     100.0%   0.690
+    40 cells (40 x 1)    same                                      new     100.0%   0.678
+    8 cells (8 x 1)      P(X>Y) = 0.5 (1, 0.2, 0.2)                new     100.0%   0.952
+    10 cells (10 x 1)    same                                      new     100.0%   0.959
     8 / 40 / 600 trials  one-run band: a new trial inside          band     78.0 / 95.0 / 95.0%
                          (printed, exactly (n + 1 - 2j) / (n + 1): 7/9 = 77.8%,
                          39/41 = 95.1%, 571/601 = 95.0%)
