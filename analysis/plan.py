@@ -60,6 +60,7 @@ from analysis.load import load_results
 from analysis.render import Percent, TableData, half_width, rich_table
 from fakedet.errors import ArgumentParser, UserError, exit_on_user_error
 from fakedet.protocol import BALANCED_TRIPLES
+from fakedet.status import stderr_console, step
 
 TRIPLES = (10, 20, 30, 40, 60, 120)
 SEEDS = (1, 2, 3, 5)
@@ -434,7 +435,7 @@ def build_parser() -> ArgumentParser:
         help=f"the quantity to plan for: {', '.join(QUANTITIES)} (default {DEFAULT_QUANTITY})",
     )
     p.add_argument("--archs", help="only these architectures (comma-separated)")
-    p.add_argument("--format", default="table", choices=("table", "json"))
+    p.add_argument("--format", default="table", choices=("table", "json"), help="output format")
     p.add_argument("--protocol", help="protocol to fit (default: the most common)")
     return p
 
@@ -457,8 +458,12 @@ def main(argv: list[str] | None = None) -> None:
         raise UserError(f"unknown quantity {args.quantity!r}; valid: {', '.join(QUANTITIES)}")
     if not args.target > 0:
         raise UserError(f"--target must be a positive half-width, got {args.target}")
-    grid = load_grid(args.results, args.archs, args.protocol)
-    plan = make_plan(grid, args.quantity, args.target)
+    status = stderr_console()
+    with step(status, f"loading results from {args.results}"):
+        grid = load_grid(args.results, args.archs, args.protocol)
+    designs = f"{len(TRIPLES) * len(SEEDS)} designs x {REPLICATES} simulated sweeps"
+    with step(status, f"fitting, simulating {designs} (a minute or two on 2 cores)"):
+        plan = make_plan(grid, args.quantity, args.target)
     if args.format == "json":
         sys.stdout.write(to_json(plan, args.results) + "\n")
         return

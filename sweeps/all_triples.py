@@ -9,20 +9,21 @@
         python sweeps/all_triples.py --address auto --results s3://bucket/run
 
 Rerunning the same command after an interruption finishes only what is missing.
+Ray and torch load after the arguments are parsed, so `--help` answers at once; each
+step that takes a while says so (a spinner on a terminal, a line in a log).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
-import ray
 from rich.console import Console
 
-from fakedet import data as fmnist
 from fakedet.config import DEFAULT_CROSS_FAKES, Budget, add_budget_args
 from fakedet.errors import ArgumentParser, UserError, exit_on_user_error
-from fakedet.store import ResultsStore
-from sweeps import cluster, estimate, progress, run
+from fakedet.status import step
+from sweeps import estimate
 from sweeps.spec import (
     SweepSpec,
     cross_pairs,
@@ -153,13 +154,22 @@ def pack_sizes(pack: int | str, archs, resources: dict) -> tuple[dict[str, int],
 def main(argv: list[str] | None = None) -> int:
     args, spec = parse_args(argv)
     trials = spec.trials()  # validates every trial before anything starts
-    store = ResultsStore(args.results)
     console = Console()
+    with step(console, "loading Ray and torch"):
+        import ray
 
-    joined = cluster.connect(args.address, args.num_cpus, args.num_gpus) != "local"
+        from fakedet import data as fmnist
+        from fakedet.store import ResultsStore
+        from sweeps import cluster, progress, run
+
+    store = ResultsStore(args.results)
+    where = args.address or os.environ.get("RAY_ADDRESS") or "a new local Ray"
+    with step(console, f"connecting to {where}"):
+        joined = cluster.connect(args.address, args.num_cpus, args.num_gpus) != "local"
     store.check_writable()
     resources = cluster.prepare(args, joined, console)
-    done = {t.key for t in trials if store.is_complete(t)}
+    with step(console, f"checking which of the {len(trials)} trials are complete"):
+        done = {t.key for t in trials if store.is_complete(t)}
     todo = [t for t in trials if t.key not in done]
     console.print(progress.plan_table(spec, todo, len(trials), len(done), resources,
                                       cluster.resources()))  # fmt: skip
