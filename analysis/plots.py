@@ -144,7 +144,7 @@ def headline(grid: MetricGrid, checkpoints, plt):
     fig, axes = plt.subplots(rows, cols, figsize=(11, 0.6 + 2.9 * rows), squeeze=False)
     for ax, measure in zip(axes.ravel(), BARS, strict=False):
         ests = [estimate(grid, measure, a) for a in archs]
-        for i, (arch, e) in enumerate(zip(archs, ests, strict=True)):
+        for i, e in enumerate(ests):
             ax.errorbar([i], [e.value], yerr=_yerr([e]), fmt="o", capsize=4,
                         color=COLOURS[i % len(COLOURS)])  # fmt: skip
             ax.annotate(interval_text(e).replace("\n", " "), (i, e.value), xytext=(8, 0),
