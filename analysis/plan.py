@@ -434,7 +434,7 @@ def build_parser() -> ArgumentParser:
         default=DEFAULT_QUANTITY,
         help=f"the quantity to plan for: {', '.join(QUANTITIES)} (default {DEFAULT_QUANTITY})",
     )
-    p.add_argument("--archs", help="only these architectures (comma-separated)")
+    p.add_argument("--archs", help="only these architectures, comma-separated (default: all)")
     p.add_argument("--format", default="table", choices=("table", "json"), help="output format")
     p.add_argument("--protocol", help="protocol to fit (default: the most common)")
     return p

@@ -88,7 +88,7 @@ def build_parser() -> ArgumentParser:
         help=f"comma-separated tables, or 'all': {', '.join(TABLES)} (terminal default: "
         f"{','.join(DEFAULT_TABLES)}; exports: all)",
     )
-    p.add_argument("--plots", metavar="DIR", help="also write PNG figures here")
+    p.add_argument("--plots", metavar="DIR", help="also write PNG figures here (default: none)")
     p.add_argument("--confidence", type=float, default=0.95, help="interval coverage")
     p.add_argument(
         "--resamples", type=int, default=10_000, help="bootstrap resamples (IQM, these classes)"
@@ -106,8 +106,8 @@ def build_parser() -> ArgumentParser:
         default=MARGINS["transfer"],
         help="non-inferiority margin of claim 4 (other generators' fakes vs own)",
     )
-    p.add_argument("--archs", help="only these architectures (comma-separated)")
-    p.add_argument("--suites", help="only these suites (comma-separated)")
+    p.add_argument("--archs", help="only these architectures, comma-separated (default: all)")
+    p.add_argument("--suites", help="only these suites, comma-separated (default: all)")
     p.add_argument("--protocol", help="protocol to summarise (default: the most common)")
     return p
 

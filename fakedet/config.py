@@ -64,14 +64,18 @@ class Budget:
         metadata=_option("data protocol: 'seed' (the report's) or 'official'", choices=PROTOCOLS),
     )
     epochs: int | None = field(
-        default=None, metadata=_option("override the recipe's epochs", type=int)
+        default=None,
+        metadata=_option("override the recipe's epochs (default: the recipe's)", type=int),
     )
     max_steps: int | None = field(
-        default=None, metadata=_option("stop training after this many steps", type=int)
+        default=None,
+        metadata=_option("stop training after this many steps (default: no cap)", type=int),
     )
     eval_limit: int | None = field(
         default=None,
-        metadata=_option("cap real images per evaluation suite (quick runs)", type=int),
+        metadata=_option(
+            "cap real images per evaluation suite, for quick runs (default: no cap)", type=int
+        ),
     )
     eval_at: tuple[float, ...] | None = field(
         default=None,
@@ -84,7 +88,7 @@ class Budget:
     overrides: dict = field(
         default_factory=dict,
         metadata=_option(
-            "override a recipe field (repeatable)",
+            "override a recipe field, repeatable (default: none)",
             flag="--set",
             action="append",
             metavar="FIELD=VALUE",

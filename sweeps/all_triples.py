@@ -88,7 +88,8 @@ def build_parser() -> ArgumentParser:
     arg("--max-failures", type=int, default=3, help="retries of a failed trial")
     arg("--preset", choices=PRESETS, help="smoke: every phase in minutes on a CPU; pilot: "
         "150 steps on 8 triples (under an hour on 2 CPU cores); study-1epoch: the study of "
-        "docs/study-1epoch, 1 epoch on 10 balanced triples (hours on 2 CPU cores)")  # fmt: skip
+        "docs/study-1epoch, 1 epoch on 10 balanced triples (hours on 2 CPU cores); a preset "
+        "fills the options left at their defaults (default: none)")  # fmt: skip
     arg("--smoke", action="store_true", help="the same as --preset smoke")
     arg("--dry-run", action="store_true", help="print the plan and exit")
     add_budget_args(p)
