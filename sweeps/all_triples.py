@@ -183,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     elif args.pack == "auto":
         console.print(f"packs: {why}")
     if args.dry_run:
+        with step(console, "stopping Ray" if not joined else "leaving the Ray cluster"):
+            ray.shutdown()
         return 0
 
     status = progress.LiveStatus(len(trials), len(done))
@@ -217,6 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     for key, line in problems.items():
         console.print(f"[red]failed[/] {key}: {line}")
     console.print(f"results: {store.root}")
+    with step(console, "stopping Ray" if not joined else "leaving the Ray cluster"):
+        ray.shutdown()
     return 1 if problems else 0
 
 
