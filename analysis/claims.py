@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from analysis import dedicated
 from analysis.grid import MetricGrid
 from analysis.inference import (
@@ -39,6 +41,7 @@ from analysis.measures import (
     ACCURACY,
     AUROC_OTHER,
     AUROC_OWN,
+    EIGHT_BIT_EFFECT,
     ON_UNSEEN_GENERATOR,
     OP_RECALL,
     OTHER_FAKES,
@@ -56,6 +59,7 @@ from fakedet.study import NETWORKS, PUBLISHED
 
 SEEN_UNSEEN_MARGIN = 0.05  # claim 3: "about as often" = within 5 points
 TRANSFER_MARGIN = 0.10  # claim 4: other generators' fakes at most 10 points less often
+EIGHT_BIT_MARGIN = 0.05  # claim 7: 8-bit fakes within 5 points of float fakes
 CLAIMS = {
     1: "network 2 beats network 1",
     2: "fakes are easier to recognise than reals",
@@ -64,8 +68,11 @@ CLAIMS = {
     5: "a detector trained on other generators catches an unseen generator's fakes better "
     "than a GAN's own discriminator does",
     6: "the dedicated detector passes unseen-class reals more often than a GAN's discriminator",
+    7: "detection survives 8-bit encoding: fakes as image files are flagged about as often, "
+    "and ranked about as well, as float fakes",
 }
-"""The report's conclusions (1-4, SEED_STUDY.md) and its proposed next step's (5, 6)."""
+"""The report's conclusions (1-4, SEED_STUDY.md), its proposed next step's (5, 6), and the
+marketplace's view of the fakes (7: where the results hold 8-bit figures)."""
 VERDICT = {
     "greater": "supported",
     "not greater": "not supported",
@@ -81,6 +88,7 @@ class Margins:
 
     seen_unseen: float = SEEN_UNSEEN_MARGIN
     transfer: float = TRANSFER_MARGIN
+    eight_bit: float = EIGHT_BIT_MARGIN
 
 
 def report(grid: MetricGrid) -> TableData:
@@ -115,9 +123,10 @@ def _difference_bounds(x: Quantity, y: Quantity) -> tuple[float, float]:
     return difference_bounds(x.bounds, y.bounds)
 
 
-class _Claims:
-    """Rows of the claims table: claim, test, estimate, P(X > Y), verdict; and for each
-    row its p-value for Holm."""
+class Verdicts:
+    """Rows of a table of verdicts (the claims, the robustness table): claim, test,
+    estimate, P(X > Y), verdict; and for each row its p-value for Holm. `greater` and
+    `equivalent` add a row and return it."""
 
     def __init__(self, grid: MetricGrid):
         self.grid, self.rows, self.p = grid, [], []
@@ -130,8 +139,10 @@ class _Claims:
 
     def _add(self, claim, test, d, poi, verdict, support, refute):
         """`support`/`refute`: one-sided p-values of "supported" and "not supported"."""
-        self.rows.append([str(claim), test, d, poi, VERDICT[verdict]])
+        row = [str(claim), test, d, poi, VERDICT[verdict]]
+        self.rows.append(row)
         self.p.append(min(1.0, 2 * min(support, refute)))
+        return row
 
     def greater(self, claim, test, x, y, bounds, improvement=False, bound=0.0):
         d = self._diff(x, y, bounds)
@@ -143,7 +154,7 @@ class _Claims:
         sign = f"> -{-bound:g}" if bound < 0 else "> 0"
         support = p_value(d, bound, "above", self.level)
         refute = p_value(d, bound, "below", self.level)
-        self._add(claim, f"{test} {sign}", d, poi, greater_than(d, bound), support, refute)
+        return self._add(claim, f"{test} {sign}", d, poi, greater_than(d, bound), support, refute)
 
     def equivalent(self, claim, test, x, y, bounds, margin):
         d = self._diff(x, y, bounds)
@@ -153,13 +164,13 @@ class _Claims:
         outside = min(
             p_value(d, margin, "above", self.level), p_value(d, -margin, "below", self.level)
         )
-        self._add(claim, f"{test} in ±{margin:g}", d, None, tost(d, margin), inside, outside)
+        return self._add(claim, f"{test} in ±{margin:g}", d, None, tost(d, margin), inside, outside)
 
 
 def claims(grid: MetricGrid, margins: Margins = Margins()) -> TableData:  # noqa: B008 (frozen)
     """The report's claims 1-4 and the dedicated detector's (5, 6), each with a verdict
     and Holm's family-wise verdict."""
-    c = _Claims(grid)
+    c = Verdicts(grid)
     one, two = NETWORKS
     if one in grid.gans and two in grid.gans:
         for q in (OWN_FAKES, UNSEEN_PASSED, SEEN_PASSED, ACCURACY):
@@ -231,6 +242,12 @@ def claims(grid: MetricGrid, margins: Margins = Margins()) -> TableData:  # noqa
             _difference_bounds(UNSEEN_PASSED, UNSEEN_PASSED),
             True,
         )
+    for arch in grid.gans:
+        for m in EIGHT_BIT_EFFECT:
+            x, y = m.x(grid, arch), m.y(grid, arch)
+            if np.isnan(x).all():  # results written before 8-bit fakes were scored
+                continue
+            c.equivalent(7, f"{arch}: {m.label}", x, y, m.bounds, margins.eight_bit)
     alpha = round(1 - grid.confidence, 6)
     kept = holm(c.p, alpha)
     rows = [[*r, r[4] if k else "inconclusive"] for r, k in zip(c.rows, kept, strict=True)]
@@ -250,7 +267,8 @@ def claims(grid: MetricGrid, margins: Margins = Margins()) -> TableData:  # noqa
             BOUNDED_CAPTION,
             f"every test is one-sided at {one_sided:g}, read off the {grid.confidence:.0%} CI: "
             "'> 0' the CI above 0; 'in ±m' (equivalence, TOST, margin --margin-seen-unseen "
-            f"{margins.seen_unseen:g}) the CI inside ±m; '> -m' (non-inferiority, "
+            f"{margins.seen_unseen:g}; claim 7: {margins.eight_bit:g}) the CI inside ±m; "
+            "'> -m' (non-inferiority, "
             f"--margin-transfer {margins.transfer:g}) the CI above -m",
             "verdicts: supported / not supported (the CI wholly on the other side) / "
             f"inconclusive. Holm: the verdicts Holm's step-down keeps over all {len(rows)} "

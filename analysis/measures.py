@@ -23,7 +23,15 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from analysis.inference import UNBOUNDED, UNIT, Bounds, difference_bounds
-from fakedet.schema import SUITES
+from fakedet.schema import QUALITY, SUITES, UPLOAD_TRANSFORMS, eight_bit, transformed
+
+TRANSFORM_LABELS = {
+    "jpeg90": "JPEG q90",
+    "jpeg75": "JPEG q75",
+    "half": "half size and back",
+    "blur": "mild blur",
+}
+"""How tables name the upload transforms (`fakedet.uploads` holds the transforms)."""
 
 # --- suites: the names of fakedet.schema.SUITES, checked at import ----------------------
 OWN_FAKE, CROSS_FAKE, TRAIN_FAKE, REAL_HELDOUT, REAL_TEST, OVERALL, OPERATING_POINT = (
@@ -153,6 +161,86 @@ OP_RECALL = Contrast(
     replace(OP_UNSEEN_FLAGS, label="unseen-class reals passed @5%", complement=True),
 )
 
+# --- images as a marketplace receives them (fakedet.uploads) -------------------------------
+OWN_FAKE_8BIT, CROSS_FAKE_8BIT, TRAIN_FAKE_8BIT = (
+    SUITES[eight_bit(s)].name for s in (OWN_FAKE, CROSS_FAKE, TRAIN_FAKE)
+)
+OWN_FAKES_8BIT = Quantity("own 8-bit fakes flagged", OWN_FAKE_8BIT, "generated_recall")
+OTHER_FAKES_8BIT = Quantity("{generator} 8-bit fakes flagged", CROSS_FAKE_8BIT, "generated_recall")
+AUROC_OWN_8BIT = _ranking("auroc", OWN_FAKE_8BIT, "own 8-bit fakes")
+AUROC_OTHER_8BIT = _ranking("auroc", CROSS_FAKE_8BIT, "{generator} 8-bit fakes")
+EIGHT_BIT_HEADLINE: list[Measure] = [OWN_FAKES_8BIT, AUROC_OWN_8BIT.seen, AUROC_OWN_8BIT.unseen]
+"""The headline's 8-bit rows, beside the float ones (shown where the results hold them)."""
+EIGHT_BIT_EFFECT: list[Difference] = [
+    Difference("own fakes flagged, 8-bit - float", OWN_FAKES_8BIT, OWN_FAKES),
+    Difference("AUROC own fakes vs seen, 8-bit - float", AUROC_OWN_8BIT.seen, AUROC_OWN.seen),
+    Difference("AUROC own fakes vs unseen, 8-bit - float", AUROC_OWN_8BIT.unseen, AUROC_OWN.unseen),
+]
+"""Claim 7: detection survives 8-bit encoding (each within the margin of zero)."""
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A trial's detector on fakes and reals after one upload transform (final checkpoint)."""
+
+    transform: str
+    label: str
+
+    def _q(self, label: str, base: str, metric: str) -> Quantity:
+        return Quantity(f"{label}, {self.label}", transformed(base, self.transform), metric)
+
+    @property
+    def fakes(self) -> Quantity:
+        return self._q("own fakes flagged", OWN_FAKE, "generated_recall")
+
+    @property
+    def seen(self) -> Quantity:
+        return self._q("seen-class reals passed", REAL_TEST, "real_recall")
+
+    @property
+    def unseen(self) -> Quantity:
+        return self._q("unseen-class reals passed", REAL_HELDOUT, "real_recall")
+
+    @property
+    def auroc(self) -> Contrast:
+        name = f"AUROC own fakes, {self.label}"
+        return Contrast(
+            name,
+            self._q("AUROC own fakes vs seen", OWN_FAKE, "auroc_test"),
+            self._q("AUROC own fakes vs unseen", OWN_FAKE, "auroc_heldout"),
+        )
+
+    def drops(self) -> list[Difference]:
+        """The transform's effect against the untransformed 8-bit images: AUROC (seen and
+        unseen reals) and fakes flagged, transformed - untransformed."""
+        return [
+            Difference(f"{self.auroc.seen.label} - 8-bit", self.auroc.seen, AUROC_OWN_8BIT.seen),
+            Difference(
+                f"{self.auroc.unseen.label} - 8-bit", self.auroc.unseen, AUROC_OWN_8BIT.unseen
+            ),
+            Difference(f"{self.fakes.label} - 8-bit", self.fakes, OWN_FAKES_8BIT),
+        ]
+
+
+UPLOADS = [Upload(t, TRANSFORM_LABELS[t]) for t in UPLOAD_TRANSFORMS]
+"""The upload transforms' measures, in `fakedet.schema.UPLOAD_TRANSFORMS` order."""
+
+# --- the fakes' quality (fakedet.quality; suite fake_quality) ------------------------------
+FID = Quantity("Frechet distance to seen-class reals", QUALITY, "fid", UNBOUNDED)
+FID_FLOOR = Quantity("Frechet distance, real vs real (floor)", QUALITY, "fid_floor", UNBOUNDED)
+FAKE_PRECISION = Quantity("precision (fakes on the real manifold)", QUALITY, "precision")
+FAKE_RECALL = Quantity("recall (reals on the fake manifold)", QUALITY, "recall")
+HELDOUT_LOOK = Quantity("fakes that look like a held-out class", QUALITY, "heldout_share")
+SEEN_COVERED = Quantity("seen classes covered (of 7)", QUALITY, "seen_covered", (0.0, 7.0))
+BACKGROUND = [
+    Quantity(f"background pixels, {what}", QUALITY, f"background_{name}")
+    for what, name in (("reals", "real"), ("float fakes", "fake"), ("8-bit fakes", "fake_8bit"))
+]
+QUALITY_MEASURES: list[Quantity] = [
+    FID, FID_FLOOR, FAKE_PRECISION, FAKE_RECALL, HELDOUT_LOOK, SEEN_COVERED, *BACKGROUND
+]  # fmt: skip
+"""The quality table's rows, per checkpoint."""
+
 # --- the lists the tables and plots share -------------------------------------------------
 HEADLINE: list[Measure] = [
     OWN_FAKES,
@@ -171,6 +259,10 @@ TRAINING: list[tuple[str, Quantity | None, Contrast]] = [
     ("AUROC", None, AUROC_OWN),
 ]
 """Along training: per row (measure name, the fakes' quantity, the seen/unseen contrast)."""
+TRAINING_8BIT: list[tuple[str, Quantity | None, Contrast]] = [
+    ("8-bit: recall, AUROC", OWN_FAKES_8BIT, AUROC_OWN_8BIT)
+]
+"""Along training, the same fakes as 8-bit images (shown where the results hold them)."""
 OPERATING: list[Quantity] = [THRESHOLD, OP_SEEN_FLAGS, OP_UNSEEN_FLAGS, OP_OWN_FAKES]
 """The operating point table's rows before the other generators' fakes."""
 ON_UNSEEN_GENERATOR: list[Quantity] = [OTHER_FAKES, AUROC_OTHER.seen]
@@ -182,7 +274,7 @@ DEDICATED: list[Quantity] = [*ON_UNSEEN_GENERATOR, AUROC_OTHER.unseen]
 def gap_measures(generators) -> list[Contrast]:
     """The contrasts of one architecture's generalization gap: real recall at 0.5 and at
     the operating point, AUROC and AP of own fakes and of each other generator's fakes."""
-    out = [REAL_RECALL, OP_RECALL, AUROC_OWN, AP_OWN]
+    out = [REAL_RECALL, OP_RECALL, AUROC_OWN, AP_OWN, AUROC_OWN_8BIT]
     for g in generators:
-        out += [AUROC_OTHER.named(g), AP_OTHER.named(g)]
+        out += [AUROC_OTHER.named(g), AP_OTHER.named(g), AUROC_OTHER_8BIT.named(g)]
     return out

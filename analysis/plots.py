@@ -22,10 +22,13 @@ from analysis import training
 from analysis.grid import MetricGrid
 from analysis.inference import NEW_CLASS
 from analysis.measures import (
+    AUROC_OWN_8BIT,
+    FID,
     HEADLINE,
     HELD_FALSE_FLAGS,
     OTHER_FAKES,
     OWN_FAKES,
+    OWN_FAKES_8BIT,
     SEEN_FALSE_FLAGS,
     TRAINING,
     UNSEEN_PASSED,
@@ -33,6 +36,7 @@ from analysis.measures import (
     Quantity,
 )
 from analysis.stats import Estimate
+from analysis.tables import present
 from fakedet.data import CLASSES
 from fakedet.errors import UserError
 
@@ -261,12 +265,18 @@ FIGURES: dict[str, Callable] = {
     "cross_generator.png": cross_generator,
     "unseen_recall_by_triple.png": unseen_recall_by_triple,
     "training.png": along_training,
+    "detection_vs_quality.png": lambda grid, checkpoints, plt: detection_against_quality(
+        plt, grid, checkpoints or {}
+    ),
 }
-"""Every figure, by file name: a function (grid, checkpoints, plt) -> figure."""
+"""Every figure, by file name: a function (grid, checkpoints, plt) -> figure, or None
+when the results hold nothing to draw."""
 
 
 def write_plots(grid: MetricGrid, directory: str | Path, checkpoints=None) -> list[Path]:
-    """Every figure of `FIGURES` as a PNG. Intervals: for a new class.
+    """Every figure of `FIGURES` as a PNG; a figure whose function returns None (such as
+    detection against the fakes' quality, where the results hold no quality figures) is
+    not written. Intervals: for a new class.
 
     Args:
         grid: the final checkpoints.
@@ -285,8 +295,65 @@ def write_plots(grid: MetricGrid, directory: str | Path, checkpoints=None) -> li
     written = []
     for name, figure in FIGURES.items():
         fig = figure(grid, checkpoints, plt)
+        if fig is None:
+            continue
         fig.tight_layout()
         fig.savefig(out / name, dpi=120)
         plt.close(fig)
         written.append(out / name)
     return written
+
+
+def detection_against_quality(plt, grid: MetricGrid, checkpoints: dict):
+    """Own 8-bit fakes flagged and their AUROC against seen-class reals, against the
+    Frechet distance of the same fakes: a point per trial and checkpoint, one colour per
+    architecture, and per checkpoint the mean with its interval in both directions. None
+    when the results hold no quality figures."""
+    stages = [*checkpoints.values(), grid]
+    if not any(present(g, FID) for g in stages):
+        return None
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), squeeze=False)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for ax, measure in zip(axes[0], (OWN_FAKES_8BIT, AUROC_OWN_8BIT.seen), strict=True):
+        for i, arch in enumerate(grid.gans):
+            colour = colours[i % len(colours)]
+            xs, ys, means = [], [], []
+            for g in stages:
+                fid, y = FID(g, arch), measure(g, arch)
+                both = ~np.isnan(fid) & ~np.isnan(y)
+                if not both.any():
+                    continue
+                xs += fid[both].tolist()
+                ys += y[both].tolist()
+                means.append(
+                    tuple(
+                        g.intervals.mean(np.where(both, v, np.nan), kind=NEW_CLASS, bounds=m.bounds)
+                        for v, m in ((fid, FID), (y, measure))
+                    )
+                )
+            ax.scatter(xs, ys, s=12, alpha=0.35, color=colour)
+            if means:
+                fx, fy = zip(*means, strict=True)
+                ax.errorbar(
+                    [e.value for e in fx], [e.value for e in fy],
+                    xerr=_err(fx), yerr=_err(fy), color=colour, marker="o", capsize=3,
+                    label=f"{arch}: mean per checkpoint, {ci_label(grid.confidence)}",
+                )  # fmt: skip
+        ax.set_xscale("log")
+        ax.set_xlabel(f"{FID.label} (classifier features; log scale)")
+        ax.set_ylabel(measure.label)
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(alpha=0.3)
+    axes[0, 0].legend(fontsize=7, loc="lower left")
+    fig.suptitle("Detection of 8-bit fakes against how far the fakes are from real images")
+    return fig
+
+
+def _err(estimates) -> np.ndarray:
+    """(2, n) distances from each estimate to its interval's bounds (for errorbar)."""
+    return np.array(
+        [
+            [max(e.value - e.low, 0) for e in estimates],
+            [max(e.high - e.value, 0) for e in estimates],
+        ]
+    )

@@ -7,9 +7,11 @@ Results computed on expensive runs gain the metrics of a newer metric version wi
 retraining. For each metrics file under `<root>/metrics` (a trial's own, `<key>.parquet`,
 or a cross-evaluation, `<key>.x-<garch>.parquet`) the rows are recomputed with
 `fakedet.metrics` from the scores file of the same name under `<root>/scores`: a trial's
-own rows per checkpoint (`trial_rows`), a cross-evaluation's rows (`cross_rows`) from its
+own rows per checkpoint (`trial_rows`, and `upload_rows` for 8-bit fakes and upload
+transforms), a cross-evaluation's rows (`fake_rows` of its float and 8-bit fakes) from its
 fakes' logits and the held-out and seen-class logits of the trial's own scores at its
-final checkpoint. Every identity and provenance column of the old rows is kept;
+final checkpoint. The fakes' quality rows (suite fake_quality) are measured on images, not
+logits, and are kept as they were. Every identity and provenance column of the old rows is kept;
 `metric_version` becomes the current one.
 
 Files already at the current metric version are skipped (unless `--force`), so a rerun
@@ -33,7 +35,14 @@ import pyarrow.fs as pafs
 from analysis.measures import CROSS_FAKE, OWN_FAKE, REAL_HELDOUT, REAL_TEST, TRAIN_FAKE
 from fakedet import metrics
 from fakedet.errors import ArgumentParser, UserError, exit_on_user_error, first_line
-from fakedet.schema import METRIC_VERSION, METRICS_SCHEMA, PARTITION_COLUMNS, metric_table
+from fakedet.schema import (
+    METRIC_VERSION,
+    METRICS_SCHEMA,
+    PARTITION_COLUMNS,
+    QUALITY,
+    eight_bit,
+    metric_table,
+)
 from fakedet.store import ResultsStore, TrialId
 
 ROW_COLUMNS = ("suite", "generator_arch", "class_id", "metric", "value", "support")
@@ -140,11 +149,24 @@ def own_rows(old: pd.DataFrame, scores: pa.Table, arch: str) -> list[dict]:
         new = metrics.trial_rows(fake, held, held_y, test, test_y, fake_suite)
         if CROSS_FAKE in logits:  # a dedicated detector scores the left-out generator too
             new += metrics.cross_rows(logits[CROSS_FAKE][0], held, test)
+        new += metrics.upload_rows(logits)
         generators = _generators(part)
         fallback = generators.get(fake_suite, arch)
         base = _shared(part)
         rows += [{**base, "generator_arch": generators.get(r["suite"], fallback), **r} for r in new]
+        rows += _kept(part)
     return rows
+
+
+def _kept(old: pd.DataFrame) -> list[dict]:
+    """The old rows that are not computed from logits (the fakes' quality), as they were."""
+    kept = old[old["suite"] == QUALITY].drop(columns=[*PARTITION_COLUMNS, "metric_version"],
+                                             errors="ignore")  # fmt: skip
+    ints = {f.name for f in METRICS_SCHEMA if pa.types.is_integer(f.type)}
+    return [
+        {k: None if pd.isna(v) else int(v) if k in ints else v for k, v in r.items()}
+        for r in kept.to_dict("records")
+    ]
 
 
 def cross_file_rows(old: pd.DataFrame, scores: pa.Table, own_scores: pa.Table, garch: str):
@@ -153,9 +175,15 @@ def cross_file_rows(old: pd.DataFrame, scores: pa.Table, own_scores: pa.Table, g
     _require(fakes, (CROSS_FAKE,), "cross-evaluation")
     reals = metrics.stored_logits(own_scores)
     _require(reals, (REAL_HELDOUT, REAL_TEST), "the trial's own scores, final checkpoint")
-    new = metrics.cross_rows(fakes[CROSS_FAKE][0], reals[REAL_HELDOUT][0], reals[REAL_TEST][0])
+    held, test = reals[REAL_HELDOUT][0], reals[REAL_TEST][0]
+    new = [
+        r
+        for suite in (CROSS_FAKE, eight_bit(CROSS_FAKE))
+        if suite in fakes
+        for r in metrics.fake_rows(suite, fakes[suite][0], held, test)
+    ]
     base = {**_shared(old), "generator_arch": garch}
-    return [{**base, **r} for r in new]
+    return [{**base, **r} for r in new] + _kept(old)
 
 
 def _read(store: ResultsStore, path: str, what: str, columns=()) -> pa.Table:

@@ -35,9 +35,9 @@ if TYPE_CHECKING:
     from analysis.render import TableData
 
 FORMATS = ("table", "markdown", "csv", "json")
-MARGINS = {"seen_unseen": 0.05, "transfer": 0.10}
-"""`analysis.claims`' SEEN_UNSEEN_MARGIN and TRANSFER_MARGIN, repeated here so that
-`--help` needs no scipy (tests/test_help.py checks that they agree)."""
+MARGINS = {"seen_unseen": 0.05, "transfer": 0.10, "eight_bit": 0.05}
+"""`analysis.claims`' SEEN_UNSEEN_MARGIN, TRANSFER_MARGIN and EIGHT_BIT_MARGIN, repeated
+here so that `--help` needs no scipy (tests/test_help.py checks that they agree)."""
 
 
 def _module(name: str):
@@ -70,6 +70,8 @@ TABLES: dict[str, Callable[[Context], TableData]] = {
     "detector": lambda c: _module("dedicated").comparison(c.grid),
     "coverage": lambda c: _module("tables").coverage(c.grid, c.invalid, c.notes),
     "components": lambda c: _module("components").table(c.grid),
+    "quality": lambda c: _module("marketplace").quality(c.grid, c.checkpoints),
+    "robustness": lambda c: _module("marketplace").robustness(c.grid),
 }
 """Every table, by name, in the order they are printed."""
 DEFAULT_TABLES = ("headline", "gap", "claims", "coverage")
@@ -105,6 +107,12 @@ def build_parser() -> ArgumentParser:
         type=float,
         default=MARGINS["transfer"],
         help="non-inferiority margin of claim 4 (other generators' fakes vs own)",
+    )
+    p.add_argument(
+        "--margin-8bit",
+        type=float,
+        default=MARGINS["eight_bit"],
+        help="equivalence margin of claim 7 (8-bit fakes vs float fakes), TOST",
     )
     p.add_argument("--archs", help="only these architectures, comma-separated (default: all)")
     p.add_argument("--suites", help="only these suites, comma-separated (default: all)")
@@ -147,6 +155,7 @@ def summarize(args, status: Console | None = None) -> tuple[list[TableData], Con
     for flag, margin in (
         ("--margin-seen-unseen", args.margin_seen_unseen),
         ("--margin-transfer", args.margin_transfer),
+        ("--margin-8bit", args.margin_8bit),
     ):
         if not 0 < margin < 1:
             raise UserError(f"{flag} must be in (0, 1), got {margin}")
@@ -156,7 +165,7 @@ def summarize(args, status: Console | None = None) -> tuple[list[TableData], Con
         from analysis.grid import MetricGrid, select
         from analysis.load import load_results
 
-        for module in ("tables", "claims", "training", "dedicated", "components"):
+        for module in ("tables", "claims", "training", "dedicated", "components", "marketplace"):
             _module(module)
     with step(status, f"loading results from {args.results}"):
         results = load_results(args.results)
@@ -164,7 +173,7 @@ def summarize(args, status: Console | None = None) -> tuple[list[TableData], Con
     df = _only(df, "arch", args.archs)
     df = _only(df, "suite", args.suites)
     grid = MetricGrid(df, resamples=args.resamples, confidence=args.confidence, seed=args.seed)
-    margins = Margins(args.margin_seen_unseen, args.margin_transfer)
+    margins = Margins(args.margin_seen_unseen, args.margin_transfer, args.margin_8bit)
     context = Context(grid, results.checkpoints, results.invalid, notes, margins)
     data = []
     for i, name in enumerate(names, 1):

@@ -27,11 +27,13 @@ from analysis.inference import (
 from analysis.measures import (
     ACCURACY,
     CROSS_FAKE,
+    EIGHT_BIT_HEADLINE,
     HEADLINE,
     HELD_FALSE_FLAGS,
     OP_OTHER_FAKES,
     OPERATING,
     OTHER_FAKES,
+    OTHER_FAKES_8BIT,
     OWN_FAKES,
     SEEN_FALSE_FLAGS,
     SINGLE_TRIALS,
@@ -42,7 +44,7 @@ from analysis.render import PLUS_MINUS, Percent, TableData
 from analysis.stats import Band
 from fakedet.data import CLASSES
 from fakedet.protocol import ALL_TRIPLES, triple_str
-from fakedet.schema import METRIC_VERSION
+from fakedet.schema import EIGHT_BIT, METRIC_VERSION
 
 Cell = tuple[np.ndarray, tuple[float, float]]  # (T, S) values and their range
 
@@ -80,6 +82,12 @@ def by_arch(grid: MetricGrid, measure: Measure, kind: str, skip=()) -> list:
     return [measure.label, *estimates(grid, cells, kind)]
 
 
+def present(grid: MetricGrid, measure: Measure, generator: str | None = None) -> bool:
+    """Whether any trial of any GAN architecture holds a value of `measure` (results
+    written before a measure existed hold none)."""
+    return any((~np.isnan(measure(grid, a, generator))).any() for a in grid.gans)
+
+
 def other_generators(grid: MetricGrid) -> list[str]:
     return sorted({g for a in grid.gans for g in grid.generators(a)})
 
@@ -96,14 +104,21 @@ def headline(grid: MetricGrid) -> TableData:
     )
     t.rows = [
         *(by_arch(grid, m, kind) for m in HEADLINE),
+        *(by_arch(grid, m, kind) for m in EIGHT_BIT_HEADLINE if present(grid, m)),
         *(by_arch(grid, OTHER_FAKES.named(g), kind, skip=(g,)) for g in other_generators(grid)),
+        *(
+            by_arch(grid, OTHER_FAKES_8BIT.named(g), kind, skip=(g,))
+            for g in other_generators(grid)
+            if present(grid, OTHER_FAKES_8BIT, g)
+        ),
         by_arch(grid, ACCURACY, kind),
     ]
     t.caption = caption(
         kind,
         "flagged/passed at probability 0.5; seen = unseen images of the 7 training classes, "
         "unseen = images of the 3 held-out classes; gap = seen - unseen; AUROC of fakes "
-        "against those reals",
+        "against those reals; 8-bit: the same fakes rounded to 8-bit pixels as an image "
+        "file stores them (the reals already are), the marketplace's view",
     )
     return t
 
@@ -117,7 +132,12 @@ def generalization_gap(grid: MetricGrid) -> TableData:
         interval=f"{NEW_CLASS}; gap (these): {THESE_CLASSES}",
         keys=2,
     )
-    rows = [(arch, m) for arch in grid.gans for m in gap_measures(grid.generators(arch))]
+    rows = [
+        (arch, m)
+        for arch in grid.gans
+        for m in gap_measures(grid.generators(arch))
+        if not m.seen.suite.endswith(EIGHT_BIT) or present(grid, m.seen)
+    ]
     cells = [cell(grid, q, arch) for arch, m in rows for q in (m.seen, m.unseen, m.gap)]
     new = estimates(grid, cells, NEW_CLASS)
     these = estimates(grid, cells[2::3], THESE_CLASSES)

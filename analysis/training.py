@@ -20,13 +20,16 @@ import numpy as np
 
 from analysis.grid import MetricGrid
 from analysis.inference import BOUNDED_CAPTION, CAPTIONS, NEW_CLASS, difference_bounds
-from analysis.measures import TRAINING, Measure
+from analysis.measures import TRAINING, TRAINING_8BIT, Measure
 from analysis.render import PLUS_MINUS, TableData
 from analysis.stats import Estimate
-from analysis.tables import cell, estimates
+from analysis.tables import cell, estimates, present
 
 MEASURES: list[Measure] = [
-    m for _, fakes, c in TRAINING for m in (fakes, c.seen, c.unseen, c.gap) if m is not None
+    m
+    for _, fakes, c in [*TRAINING, *TRAINING_8BIT]
+    for m in (fakes, c.seen, c.unseen, c.gap)
+    if m is not None
 ]
 """Every measure a stage holds."""
 
@@ -94,8 +97,10 @@ def along_training(grid: MetricGrid, checkpoints: dict[float, MetricGrid]) -> Ta
     )
     finals = []
 
+    shown = [*TRAINING, *(r for r in TRAINING_8BIT if present(grid, r[1]))]
+
     def rows(arch, label, values):
-        for name, fakes, c in TRAINING:
+        for name, fakes, c in shown:
             t.rows.append(
                 [
                     arch,
@@ -118,7 +123,8 @@ def along_training(grid: MetricGrid, checkpoints: dict[float, MetricGrid]) -> Ta
     t.caption = "\n".join(
         [
             "recall: fakes flagged / reals passed at probability 0.5; AUROC: own fakes "
-            f"against seen or unseen reals; mean and CI ({PLUS_MINUS}); " + CAPTIONS[kind],
+            "against seen or unseen reals; 8-bit: own fakes as 8-bit images, flagged, and "
+            f"their AUROC; mean and CI ({PLUS_MINUS}); " + CAPTIONS[kind],
             BOUNDED_CAPTION,
             "final: each trial's last step (mean epoch: " + (", ".join(finals) or "-") + "); "
             "final - e: the paired change from the first checkpoint e to the final step, "

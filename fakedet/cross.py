@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import time
 
-from fakedet import evaluate, metrics
+from fakedet import evaluate, metrics, uploads
 from fakedet.config import DEFAULT_CROSS_FAKES, TrialConfig
+from fakedet.protocol import make_split
 from fakedet.record import cross_record, identity, load_networks
-from fakedet.schema import METRICS_SCHEMA
+from fakedet.schema import METRICS_SCHEMA, eight_bit
 from fakedet.store import ResultsStore
 from fakedet.train import pick_device
 
 CROSS_NOISE_OFFSET = 2_000_003  # cross fakes use noise seeded apart from the trial's own
+CROSS_FAKE, CROSS_FAKE_8BIT = "cross_fake", eight_bit("cross_fake")
 
 
 def cross_evaluate(
@@ -26,11 +28,15 @@ def cross_evaluate(
     generator_trial: TrialConfig,
     n_fakes: int = DEFAULT_CROSS_FAKES,
     device: str | None = None,
+    data=None,
+    classifier=None,
 ) -> str:
     """Score `n_fakes` of `generator_trial`'s fakes with `detector_trial`'s discriminator.
 
-    Writes the `cross_fake` metric rows (generator_arch = generator_trial.arch) and their
-    per-image scores next to the detector's results.
+    Writes the `cross_fake` and `cross_fake_8bit` metric rows (generator_arch =
+    generator_trial.arch) and their per-image scores next to the detector's results; with
+    the dataset `data` and a `classifier` (`fakedet.quality`), also the fakes' quality
+    (suite fake_quality).
 
     Returns:
         'skipped' when the result already exists, else 'done'.
@@ -46,9 +52,14 @@ def cross_evaluate(
     _, D = load_networks(store, det, dev)
     seed = CROSS_NOISE_OFFSET + det.seed
     fakes = evaluate.generate(G, n_fakes, seed, generator_trial.recipe.latent_dim, dev)
-    fake = evaluate.logits(D, fakes)
+    floats = fakes.cpu().numpy()
+    fakes8 = uploads.to_8bit(floats)
+    scored = {CROSS_FAKE: evaluate.logits(D, fakes), CROSS_FAKE_8BIT: evaluate.logits(D, fakes8)}
     reals = metrics.stored_logits(store.read_table(store.scores_path(det)))
-    rows = metrics.cross_rows(fake, reals["real_heldout"][0], reals["real_test"][0])
+    held, test = reals["real_heldout"][0], reals["real_test"][0]
+    rows = [r for suite, x in scored.items() for r in metrics.fake_rows(suite, x, held, test)]
+    if data is not None and classifier is not None:
+        rows += cross_quality(det, data, classifier, floats, fakes8)
 
     trial_info = store.read_json(store.trial_path(det, "trial.json"))
     provenance = {k: trial_info[k] for k in METRICS_SCHEMA.names if k in trial_info}
@@ -60,5 +71,14 @@ def cross_evaluate(
         "checkpoint_step": trial_info.get("steps"),
         "checkpoint_epoch": trial_info.get("epochs"),
     }
-    store.write_record(cross_record(det, garch, fake, rows, base))
+    store.write_record(cross_record(det, garch, scored, rows, base))
     return "done"
+
+
+def cross_quality(det: TrialConfig, data, classifier, floats, fakes8) -> list[dict]:
+    """The fake_quality rows of another generator's fakes against the detector trial's
+    seen-class reals (the same images its own fakes are measured against)."""
+    split = make_split(data, det.heldout, det.seed, det.protocol)
+    held_x = split.real_heldout_images[: det.eval_limit]
+    test_x = split.real_test_images[: det.eval_limit]
+    return evaluate.quality_rows(classifier, floats, fakes8, held_x, test_x, det.heldout)[0]

@@ -7,6 +7,7 @@ the same (seed, triple), then evaluate it on:
 
     train_fake    fresh fakes of the generators it trained against (new noise)
     cross_fake    fakes of X's generator, which it never saw (generator_arch = X)
+    *_8bit        both suites of fakes again as 8-bit images (`fakedet.uploads`)
     real_heldout  real images of the 3 held-out classes (as the GAN trials see them)
     real_test     unseen real images of the 7 seen classes
 
@@ -24,7 +25,7 @@ import json
 import time
 from dataclasses import dataclass
 
-from fakedet import evaluate, metrics
+from fakedet import evaluate, metrics, uploads
 from fakedet.config import TrialConfig
 from fakedet.data import FashionMNIST
 from fakedet.detector import DetectorRecipe, fakes_from, train_detector
@@ -37,6 +38,7 @@ from fakedet.record import (
     score_columns,
     software,
 )
+from fakedet.schema import eight_bit
 from fakedet.store import ResultsStore
 from fakedet.train import pick_device
 
@@ -142,11 +144,14 @@ def run_detector_trial(
     held_x, held_y = split.real_heldout_images[:lim], split.real_heldout_labels[:lim]
     test_x, test_y = split.real_test_images[:lim], split.real_test_labels[:lim]
     noise = TEST_NOISE_OFFSET + trial.seed
-    seen_fake = evaluate.logits(D, fakes_from(seen, trial.test_fakes, noise, dev))
+    seen_fakes = fakes_from(seen, trial.test_fakes, noise, dev)
     (left,) = [g for g in trial.generators if g.arch == trial.left_out]
     G_left = load_networks(store, left, dev)[0]
     unseen = evaluate.generate(G_left, trial.test_fakes, noise, left.recipe.latent_dim, dev)
-    unseen_fake = evaluate.logits(D, unseen)
+    seen_fake, unseen_fake = evaluate.logits(D, seen_fakes), evaluate.logits(D, unseen)
+    seen_fake8, unseen_fake8 = (
+        evaluate.logits(D, uploads.to_8bit(x.cpu().numpy())) for x in (seen_fakes, unseen)
+    )
     held, test = evaluate.logits(D, held_x), evaluate.logits(D, test_x)
 
     trained_on = "+".join(g.arch for g in trial.trained_on)
@@ -154,8 +159,12 @@ def run_detector_trial(
     for r in own:
         r["generator_arch"] = trained_on if r["suite"] == "train_fake" else ARCH
     cross = metrics.cross_rows(unseen_fake, held, test)
+    cross += metrics.fake_rows(eight_bit("cross_fake"), unseen_fake8, held, test)
     for r in cross:
         r["generator_arch"] = trial.left_out
+    own8 = metrics.fake_rows(eight_bit("train_fake"), seen_fake8, held, test)
+    for r in own8:
+        r["generator_arch"] = trained_on
     per_epoch = trial.recipe.steps_per_epoch(len(split.train_images), trial.train_fakes)
     base = {
         **identity(trial),
@@ -175,10 +184,14 @@ def run_detector_trial(
     columns = [
         score_columns(trial, "train_fake", trained_on, seen_fake, step=result.steps),
         score_columns(trial, "cross_fake", trial.left_out, unseen_fake, step=result.steps),
+        score_columns(trial, eight_bit("train_fake"), trained_on, seen_fake8, step=result.steps),
+        score_columns(
+            trial, eight_bit("cross_fake"), trial.left_out, unseen_fake8, step=result.steps
+        ),
         score_columns(trial, "real_heldout", ARCH, held, held_y, result.steps),
         score_columns(trial, "real_test", ARCH, test, test_y, result.steps),
     ]
-    store.write_record(detector_record(trial, D, info, columns, own + cross, base))
+    store.write_record(detector_record(trial, D, info, columns, own + own8 + cross, base))
     return "done"
 
 

@@ -22,6 +22,8 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
+from fakedet.schema import EIGHT_BIT_SUITES, UPLOAD_TRANSFORMS, transformed
+
 THRESHOLD_LOGIT = 0.0  # probability 0.5, the report's threshold
 TARGET_FALSE_FLAG = 0.05  # the operating point: flag 5% of seen-class reals
 LABELS = {0: "generated", 1: "real"}
@@ -169,15 +171,49 @@ def trial_rows(
     return rows
 
 
-def cross_rows(fake: np.ndarray, heldout: np.ndarray, test: np.ndarray) -> list[dict]:
-    """Suite `cross_fake`: another generator's fakes against this detector: the report's
-    recall at 0.5, AUROC/AP against both kinds of reals, and the fake recall at the
-    detector's operating threshold (calibrated as in `operating_point_rows`)."""
-    rows = classification_rows("cross_fake", np.zeros(len(fake), int), fake)
-    rows += ranking_rows("cross_fake", fake, heldout, test)
+def fake_rows(suite: str, fake: np.ndarray, heldout: np.ndarray, test: np.ndarray) -> list[dict]:
+    """A suite of fakes against this detector: the report's recall at 0.5, AUROC/AP against
+    both kinds of reals, and the fake recall at the detector's operating threshold
+    (calibrated on `test` as in `operating_point_rows`)."""
+    rows = classification_rows(suite, np.zeros(len(fake), int), fake)
+    rows += ranking_rows(suite, fake, heldout, test)
     calibration, _ = calibration_halves(len(test))
     t = operating_threshold(test[calibration])
-    rows.append(_row("cross_fake", "op_fake_recall", _flagged(fake, t), len(fake)))
+    rows.append(_row(suite, "op_fake_recall", _flagged(fake, t), len(fake)))
+    return rows
+
+
+def cross_rows(fake: np.ndarray, heldout: np.ndarray, test: np.ndarray) -> list[dict]:
+    """Suite `cross_fake`: another generator's fakes against this detector (`fake_rows`)."""
+    return fake_rows("cross_fake", fake, heldout, test)
+
+
+def upload_rows(logits: dict[str, tuple[np.ndarray, np.ndarray]]) -> list[dict]:
+    """The rows of the suites of images as a marketplace receives them, from their logits.
+
+    Args:
+        logits: {suite: (logits, class ids)}, as `stored_logits` returns them. Of its
+            suites, the 8-bit suites of fakes (`schema.EIGHT_BIT_SUITES`: own_fake_8bit,
+            train_fake_8bit, cross_fake_8bit) are scored against the untransformed
+            real_heldout and real_test logits; each upload transform t
+            (`schema.UPLOAD_TRANSFORMS`) against its own transformed reals: own_fake@t (as
+            `fake_rows`), real_heldout@t and real_test@t (the report's numbers).
+
+    Returns:
+        Rows of every such suite present (none when the logits hold none).
+    """
+    rows = []
+    if "real_heldout" in logits and "real_test" in logits:
+        held, test = logits["real_heldout"][0], logits["real_test"][0]
+        for suite in EIGHT_BIT_SUITES:
+            if suite in logits:
+                rows += fake_rows(suite, logits[suite][0], held, test)
+    for t in UPLOAD_TRANSFORMS:
+        fake, held, test = (transformed(s, t) for s in ("own_fake", "real_heldout", "real_test"))
+        if fake in logits and held in logits and test in logits:
+            rows += fake_rows(fake, logits[fake][0], logits[held][0], logits[test][0])
+            rows += classification_rows(held, np.ones(len(logits[held][0]), int), logits[held][0])
+            rows += classification_rows(test, np.ones(len(logits[test][0]), int), logits[test][0])
     return rows
 
 

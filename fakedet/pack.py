@@ -381,8 +381,10 @@ def run_pack(
     device: str | torch.device | None = None,
     force: bool = False,
     on_step: Callable[[int, int], None] | None = None,
+    classifier=None,
 ) -> list[dict]:
-    """Run trials of one pack group as one pack; each writes what `run_trial` writes.
+    """Run trials of one pack group as one pack; each writes what `run_trial` writes
+    (with the fakes' quality when a `classifier` of `fakedet.quality` is given).
 
     A member whose results exist is skipped (unless `force`); the others train together,
     each evaluated at its checkpoints and written as its own record (its key, files, rows).
@@ -399,19 +401,19 @@ def run_pack(
     todo = [c for c in cfgs if c.key not in summaries]
     if todo:
         for cfg, summary in zip(
-            todo, _run_members(todo, data, store, device, on_step), strict=True
+            todo, _run_members(todo, data, store, device, on_step, classifier), strict=True
         ):
             summaries[cfg.key] = summary
     return [summaries[c.key] for c in cfgs]
 
 
-def _run_members(cfgs, data, store, device, on_step) -> list[dict]:
+def _run_members(cfgs, data, store, device, on_step, classifier=None) -> list[dict]:
     t0 = time.perf_counter()
     for cfg in cfgs:  # a killed attempt's?
         store.remove_temporaries(*store.record_paths(cfg, TRIAL_FILES))
     device = pick_device(str(device) if device else None)
     splits = [make_split(data, c.heldout, c.seed, c.protocol) for c in cfgs]
-    evaluators = [Evaluator(c, s) for c, s in zip(cfgs, splits, strict=True)]
+    evaluators = [Evaluator(c, s, classifier) for c, s in zip(cfgs, splits, strict=True)]
     cfg0, n_train = cfgs[0], len(splits[0].train_images)
     per_epoch, checkpoints = cfg0.steps_per_epoch(n_train), cfg0.checkpoint_steps(n_train)
 

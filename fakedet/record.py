@@ -31,7 +31,7 @@ from fakedet.config import TrialConfig
 from fakedet.evaluate import Evaluation, probability
 from fakedet.models import build, get_arch
 from fakedet.protocol import triple_str
-from fakedet.schema import SCORES_SCHEMA, metric_table
+from fakedet.schema import SCORES_SCHEMA, SUITES, metric_table
 from fakedet.store import Record, ResultsStore, Trial
 from fakedet.train import TrainResult
 
@@ -168,27 +168,31 @@ def trial_record(
         "history.json": result.history,
         "trial.json": {"config": cfg.to_dict(), "key": cfg.key, **base},
     }
-    columns = []
-    for e in evaluations:
-        columns += [
-            score_columns(cfg, "own_fake", cfg.arch, e.fake, step=e.step),
-            score_columns(cfg, "real_heldout", cfg.arch, e.heldout, held_y, e.step),
-            score_columns(cfg, "real_test", cfg.arch, e.test, test_y, e.step),
-        ]
+    columns = [
+        score_columns(
+            cfg, suite, cfg.arch, x, None if SUITES[suite].images == "fake" else c, e.step
+        )
+        for e in evaluations
+        for suite, (x, c) in e.logits(held_y, test_y).items()
+    ]
     rows = [r for e in evaluations for r in e.rows(held_y, test_y)]
     metrics = metric_table(rows, {**base, "generator_arch": cfg.arch})
     return Record(cfg, files, scores_table(columns), metrics)
 
 
 def cross_record(
-    detector: TrialConfig, generator_arch: str, fake_logits, rows: list[dict], base: dict
+    detector: TrialConfig, generator_arch: str, fake_logits: dict, rows: list[dict], base: dict
 ) -> Record:
-    """A discriminator's `cross_fake` record against `generator_arch`'s fakes; `base` holds
-    the detector trial's identity and provenance with this evaluation's checkpoint."""
+    """A discriminator's `cross_fake` record against `generator_arch`'s fakes ({suite:
+    logits} of cross_fake and cross_fake_8bit); `base` holds the detector trial's identity
+    and provenance with this evaluation's checkpoint."""
     step = base.get("checkpoint_step")
-    columns = score_columns(detector, "cross_fake", generator_arch, fake_logits, step=step)
+    columns = [
+        score_columns(detector, suite, generator_arch, logits, step=step)
+        for suite, logits in fake_logits.items()
+    ]
     metrics = metric_table(rows, {**base, "generator_arch": generator_arch})
-    return Record(detector, {}, scores_table([columns]), metrics, generator_arch)
+    return Record(detector, {}, scores_table(columns), metrics, generator_arch)
 
 
 def detector_record(trial, network, info: dict, columns: list[dict], rows, base) -> Record:

@@ -129,6 +129,50 @@ SUITES: dict[str, Suite] = {
     )
 }
 
+# --- images as a marketplace receives them (fakedet.uploads) --------------------------------
+EIGHT_BIT = "_8bit"
+"""Suffix of a suite of fakes scored after the round trip to 8 bits (own_fake_8bit, ...)."""
+UPLOAD_TRANSFORMS = ("jpeg90", "jpeg75", "half", "blur")
+"""The upload transforms (`fakedet.uploads.TRANSFORMS`), applied at the final checkpoint."""
+QUALITY = "fake_quality"
+"""The suite of the fakes' quality figures (`fakedet.quality`); not a detector's scores."""
+QUALITY_METRICS = (
+    "fid", "fid_floor", "precision", "recall", "heldout_share", "seen_covered",
+    "class_share", "background_real", "background_fake", "background_fake_8bit",
+    "classifier_accuracy",
+)  # fmt: skip
+
+
+def eight_bit(suite: str) -> str:
+    """The name of `suite`'s fakes scored as 8-bit images."""
+    return suite + EIGHT_BIT
+
+
+def transformed(suite: str, transform: str) -> str:
+    """The name of `suite`'s images after the upload transform `transform`."""
+    return f"{suite}@{transform}"
+
+
+EIGHT_BIT_SUITES = tuple(eight_bit(s) for s in ("own_fake", "train_fake", "cross_fake"))
+_FAKE_METRICS = (*CLASSIFICATION_METRICS, *RANKING_METRICS, "op_fake_recall")
+for _suite in EIGHT_BIT_SUITES:
+    _base = SUITES[_suite.removesuffix(EIGHT_BIT)]
+    SUITES[_suite] = Suite(
+        _suite, "generated_recall", f"{_base.meaning}, as 8-bit images", _FAKE_METRICS, "fake"
+    )
+for _t in UPLOAD_TRANSFORMS:
+    for _base in (SUITES["own_fake"], SUITES["real_heldout"], SUITES["real_test"]):
+        _name = transformed(_base.name, _t)
+        _metrics = _FAKE_METRICS if _base.images == "fake" else CLASSIFICATION_METRICS
+        SUITES[_name] = Suite(
+            _name, _base.headline, f"{_base.meaning}, after upload transform {_t}", _metrics,
+            _base.images,
+        )  # fmt: skip
+SUITES[QUALITY] = Suite(
+    QUALITY, "fid", "how far the fakes are from real seen-class images (Frechet distance)",
+    QUALITY_METRICS, "fake",
+)  # fmt: skip
+
 METRICS_SCHEMA = pa.schema(
     [
         pa.field("trial_key", pa.string(), nullable=False),

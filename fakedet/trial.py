@@ -6,7 +6,7 @@
 A trial is (architecture, seed, held-out triple) and a budget (`fakedet.config`); its key
 is a deterministic string of those, so results can be deduplicated and resumed by key. It
 trains (`fakedet.train`), evaluates its discriminator at checkpoints along training and at
-the end (`fakedet.evaluate.evaluate_networks`), and writes its record
+the end (`fakedet.evaluate.Evaluator`), and writes its record
 (`fakedet.record.trial_record`): weights, an 8x8 sample grid, its history, the per-image
 scores and the metric rows; the metrics file comes last and marks the trial complete.
 """
@@ -45,8 +45,12 @@ def run_trial(
     device: str | torch.device | None = None,
     force: bool = False,
     on_step: Callable[[int, int], None] | None = None,
+    classifier=None,
 ) -> dict:
     """Run one trial and write its results; skip it when its results exist (unless `force`).
+
+    With a `classifier` (`fakedet.quality.Classifier`), every checkpoint also measures how
+    good the fakes are (suite fake_quality); without one, those rows are absent.
 
     Returns:
         A summary: status ('done' or 'skipped'), key, steps, seconds, and each suite's
@@ -65,7 +69,7 @@ def run_trial(
     split = make_split(data, cfg.heldout, cfg.seed, cfg.protocol)
     n_train, per_epoch = len(split.train_images), cfg.steps_per_epoch(len(split.train_images))
     checkpoints = cfg.checkpoint_steps(n_train)
-    evaluate = Evaluator(cfg, split)
+    evaluate = Evaluator(cfg, split, classifier)
     result = train(
         cfg.arch, cfg.recipe, split.train_images, cfg.seed, device, cfg.max_steps, on_step,
         checkpoint_steps=checkpoints,
@@ -86,6 +90,7 @@ def run_trial(
         seconds=seconds,
         train_seconds=result.seconds - during_training,
         eval_seconds=evaluate.seconds,
+        quality_seconds=evaluate.quality_seconds,
         write_seconds=time.perf_counter() - t0 - seconds,
         device=str(device),
     )
@@ -159,8 +164,27 @@ def build_parser() -> ArgumentParser:
         action="store_true",
         help=f"start a trial expected to train longer than {QUICK_SECONDS // 60} minutes",
     )
+    p.add_argument(
+        "--no-quality",
+        action="store_true",
+        help="skip the fakes' quality figures (they need a Fashion-MNIST classifier, trained "
+        "once into the user cache on first use)",
+    )
     add_budget_args(p)
     return p
+
+
+def load_classifier(dataset, out):
+    """The user cache's Fashion-MNIST classifier for the fakes' quality (trained on first
+    use, with a status line while it trains)."""
+    from fakedet import quality
+    from fakedet.status import step
+
+    def training(message: str) -> None:
+        out.print(f"training the Fashion-MNIST classifier for the fakes' quality, once ({message})")
+
+    with step(out, "loading the Fashion-MNIST classifier for the fakes' quality"):
+        return quality.load_or_train(dataset, on_train=training)
 
 
 @exit_on_user_error
@@ -191,8 +215,9 @@ def main(argv: list[str] | None = None) -> None:
             )
         with step(out, "loading Fashion-MNIST"):
             dataset = fmnist.load(args.data_dir)
+        classifier = None if args.no_quality else load_classifier(dataset, out)
         with console.training_progress(out, f"training {cfg.key}") as on_step:
-            summary = run_trial(cfg, dataset, store, device, args.force, on_step)
+            summary = run_trial(cfg, dataset, store, device, args.force, on_step, classifier)
         out.print(console.done_line(summary, store.root))
     out.print(console.trial_tables(store.read_table(store.metrics_path(cfg)).to_pandas()))
 

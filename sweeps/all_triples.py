@@ -92,6 +92,9 @@ def build_parser() -> ArgumentParser:
         "fills the options left at their defaults (default: none)")  # fmt: skip
     arg("--smoke", action="store_true", help="the same as --preset smoke")
     arg("--dry-run", action="store_true", help="print the plan and exit")
+    arg("--no-quality", action="store_true",
+        help="skip the fakes' quality figures (a Fashion-MNIST classifier, trained once into "
+        "the user cache)")  # fmt: skip
     add_budget_args(p)
     return p
 
@@ -151,6 +154,50 @@ def pack_sizes(pack: int | str, archs, resources: dict) -> tuple[dict[str, int],
     return estimate.auto_pack(name, archs)
 
 
+class Inputs:
+    """The dataset and the quality classifier, each loaded (and put in Ray's object store)
+    once, only when a phase needs it."""
+
+    def __init__(self, data_dir, quality: bool, console):
+        self.data_dir, self.quality, self.console = data_dir, quality, console
+        self._data = self._classifier = self._data_ref = self._classifier_ref = None
+
+    def data(self):
+        if self._data is None:
+            from fakedet import data as fmnist
+
+            self._data = fmnist.load(self.data_dir)
+        return self._data
+
+    def classifier(self) -> dict | None:
+        """The classifier's state (`fakedet.quality.Classifier.state`), or None without
+        quality figures: the user cache's, trained there on first use."""
+        if self.quality and self._classifier is None:
+            from fakedet import quality
+
+            def training(message: str) -> None:
+                self.console.print(f"training the Fashion-MNIST classifier for the fakes' "
+                                   f"quality, once ({message})")  # fmt: skip
+
+            self._classifier = quality.load_or_train(self.data(), on_train=training).state()
+        return self._classifier
+
+    def data_ref(self):
+        if self._data_ref is None:
+            import ray
+
+            self._data_ref = ray.put(self.data())
+        return self._data_ref
+
+    def classifier_ref(self):
+        state = self.classifier()
+        if self._classifier_ref is None and state is not None:
+            import ray
+
+            self._classifier_ref = ray.put(state)
+        return self._classifier_ref
+
+
 @exit_on_user_error
 def main(argv: list[str] | None = None) -> int:
     args, spec = parse_args(argv)
@@ -159,7 +206,6 @@ def main(argv: list[str] | None = None) -> int:
     with step(console, "loading Ray and torch"):
         import ray
 
-        from fakedet import data as fmnist
         from fakedet.store import ResultsStore
         from sweeps import cluster, progress, run
 
@@ -188,20 +234,25 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     status = progress.LiveStatus(len(trials), len(done))
-    data, phases, errors = None, [], {}
+    phases, errors = [], {}
+    inputs = Inputs(args.data_dir, not args.no_quality, console)
     with progress.live(status, console):
         if todo:
-            data = fmnist.load(args.data_dir)
-            errors = run.train_all(spec, data, store, resources, status, args.max_failures,
-                                   console, sizes)  # fmt: skip
+            errors = run.train_all(
+                spec, inputs.data(), store, resources, status, args.max_failures, console,
+                sizes, inputs.classifier(),
+            )  # fmt: skip
         complete = {t.key for t in trials if store.is_complete(t)}
         pairs = cross_pairs(trials, complete)
-        cross = run.cross_all(pairs, store, spec.cross_fakes, resources, status)
+        refs = {}
+        if any(not store.exists(store.metrics_path(d, g.arch)) for d, g in pairs):
+            refs = dict(data_ref=inputs.data_ref(), classifier_ref=inputs.classifier_ref())
+        cross = run.cross_all(pairs, store, spec.cross_fakes, resources, status, **refs)
         if spec.detector:
             detectors = run.detector_plan(spec, trials, complete)
-            if data is None and any(not store.is_complete(d) for d in detectors):
-                data = fmnist.load(args.data_dir)
-            data_ref = ray.put(data) if data is not None else None
+            data_ref = None
+            if any(not store.is_complete(d) for d in detectors):
+                data_ref = inputs.data_ref()
             counts = run.detect_all(detectors, store, data_ref, resources, status)
             phases.append(("detectors", counts))
 

@@ -48,21 +48,34 @@ from sweeps.spec import (  # noqa: E402
 TUNE_DIR = "_tune"  # experiment state, beside the results
 
 
-def trainable(config: dict, data: FashionMNIST, results: str, cpus: float) -> None:
+def trainable(
+    config: dict, data: FashionMNIST, results: str, cpus: float, classifier: dict | None = None
+) -> None:
     """One Tune trial: run (or skip) the trial of `config` (its own fields and budget), or
     the pack of trials it holds, and report its summary once. The infrastructure comes
-    apart: the dataset, the results root and the CPUs it may use."""
+    apart: the dataset, the results root, the CPUs it may use and the state of the
+    classifier that measures the fakes' quality (None: not measured)."""
     import torch
 
     torch.set_num_threads(max(1, int(cpus)))
     store = ResultsStore(results)
+    clf = _classifier(classifier)
     if "pack" not in config:
-        tune.report(run_trial(from_tune(config), data, store))
+        tune.report(run_trial(from_tune(config), data, store, classifier=clf))
         return
-    summaries = run_pack(trials_of(config), data, store)
+    summaries = run_pack(trials_of(config), data, store, classifier=clf)
     done = [s["key"] for s in summaries if s["status"] == "done"]
     status = "done" if done else "skipped"
     tune.report(dict(status=status, members_done=len(done), members=len(summaries)))
+
+
+def _classifier(state: dict | None):
+    """The quality classifier from its state (`fakedet.quality.Classifier.state`), or None."""
+    if state is None:
+        return None
+    from fakedet.quality import Classifier
+
+    return Classifier.from_state(state)
 
 
 def trials_of(config: dict) -> list[TrialConfig]:
@@ -129,6 +142,7 @@ def train_all(
     max_failures: int = 3,
     console=None,
     pack: dict[str, int] | None = None,
+    classifier: dict | None = None,
 ) -> dict[str, str]:
     """Phase 1: every trial of `spec` through Tune; complete ones skip at once.
 
@@ -137,11 +151,15 @@ def train_all(
     experiment holds as finished but whose results are gone run in a second experiment.
 
     `pack` ({arch: K}) trains up to K trials of an architecture as one Tune trial.
+    `classifier` (a `fakedet.quality.Classifier.state`) reaches the trials as the dataset
+    does; None: no quality figures.
 
     Returns:
         {trial key: last line of its error} of the trials that failed after retries.
     """
-    wrapped = tune.with_parameters(trainable, data=data, results=store.root, cpus=resources["cpu"])
+    wrapped = tune.with_parameters(
+        trainable, data=data, results=store.root, cpus=resources["cpu"], classifier=classifier
+    )
     wrapped = tune.with_resources(wrapped, resources)
     plan = spec.trials()
     sizes = pack if pack and max(pack.values()) > 1 else None
@@ -166,14 +184,15 @@ def _pack_suffix(sizes: dict[str, int] | None) -> str:
 
 
 @ray.remote(max_retries=3)
-def _cross_task(root: str, detector: dict, generator: dict, n_fakes: int, threads: int) -> str:
+def _cross_task(
+    root: str, detector: dict, generator: dict, n_fakes: int, threads: int, data, classifier
+) -> str:
     import torch
 
     torch.set_num_threads(max(1, threads))
     store = ResultsStore(root)
-    return cross_evaluate(
-        store, TrialConfig.from_dict(detector), TrialConfig.from_dict(generator), n_fakes
-    )
+    det, gen = TrialConfig.from_dict(detector), TrialConfig.from_dict(generator)
+    return cross_evaluate(store, det, gen, n_fakes, data=data, classifier=_classifier(classifier))
 
 
 def run_tasks(refs: dict, status: LiveStatus | None = None) -> tuple[int, dict[str, str]]:
@@ -197,14 +216,25 @@ def cross_all(
     n_fakes: int,
     resources: dict,
     status: LiveStatus | None = None,
+    data_ref=None,
+    classifier_ref=None,
 ) -> tuple[int, int, dict[str, str]]:
-    """Phase 2: cross-evaluate `pairs` as Ray tasks. Returns (done, skipped, errors)."""
+    """Phase 2: cross-evaluate `pairs` as Ray tasks. Returns (done, skipped, errors).
+
+    With the dataset's and the quality classifier's object refs, each also measures the
+    other generator's fakes' quality."""
     todo = [(d, g) for d, g in pairs if not store.exists(store.metrics_path(d, g.arch))]
     options = dict(num_cpus=resources["cpu"], num_gpus=resources["gpu"])
     refs = {
         _cross_task.options(**options).remote(
-            store.root, d.to_dict(), g.to_dict(), n_fakes, int(resources["cpu"])
-        ): f"{d.key} x {g.arch}"
+            store.root,
+            d.to_dict(),
+            g.to_dict(),
+            n_fakes,
+            int(resources["cpu"]),
+            data_ref,
+            classifier_ref,
+        ): f"{d.key} x {g.arch}"  # fmt: skip
         for d, g in todo
     }
     if status is not None:

@@ -53,7 +53,7 @@ def test_detector_rows_suites_and_skip(fashion_mnist, gan_root, tmp_path):
     assert run_detector_trial(d, fashion_mnist, store, "cpu") == "done"
     df = store.read_table(store.metrics_path(d)).to_pandas()
     assert set(df.suite) == {"train_fake", "cross_fake", "real_heldout", "real_test", "overall",
-                             "operating_point"}  # fmt: skip
+                             "operating_point", "train_fake_8bit", "cross_fake_8bit"}  # fmt: skip
     assert (df.left_out == "brownlee").all() and (df.steps == 3).all()
     by_suite = df[df.metric == "generated_recall"].set_index("suite")
     assert by_suite.loc["cross_fake", "generator_arch"] == "brownlee"

@@ -94,6 +94,7 @@ def test_summarize_repeats_the_claims_margins_exactly():
     assert summarize.MARGINS == {
         "seen_unseen": claims.SEEN_UNSEEN_MARGIN,
         "transfer": claims.TRANSFER_MARGIN,
+        "eight_bit": claims.EIGHT_BIT_MARGIN,
     }
     assert claims.Margins() == claims.Margins(**summarize.MARGINS)
 

@@ -30,6 +30,10 @@ def detector_files(root: Path) -> list[Path]:
     return [p for p in metric_files(root) if "arch=detector" in str(p)]
 
 
+def suites_of(path: Path) -> set[str]:
+    return set(pq.read_table(path, columns=["suite"]).column("suite").to_pylist())
+
+
 def temporaries(root: Path) -> list[Path]:
     return [p for p in root.rglob("_tmp-*")]
 
@@ -52,9 +56,12 @@ def test_smoke_sweep_with_logical_gpus(tmp_path, data_dir):
         "2",
         *TINY,
     ]
-    proc = run_cli(*args)
+    cache = {"XDG_CACHE_HOME": str(tmp_path / "cache")}  # the quality classifier's, fresh
+    proc = run_cli(*args, env=cache)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "0.25 GPU" in proc.stdout  # the cluster has (logical) GPUs: trials ask for a share
+    assert "training the Fashion-MNIST classifier" in proc.stdout
+    assert len(list((tmp_path / "cache").rglob("classifier-*.pt"))) == 1
     own = own_files(root)
     assert len(own) == 4
     cross = sorted(p.name for p in metric_files(root) if ".x-" in p.name)
@@ -66,6 +73,13 @@ def test_smoke_sweep_with_logical_gpus(tmp_path, data_dir):
     ]  # fmt: skip
     suites = set(pq.read_table(detectors[0], columns=["suite"]).column("suite").to_pylist())
     assert {"train_fake", "cross_fake", "real_heldout", "real_test"} <= suites
+    assert {"train_fake_8bit", "cross_fake_8bit"} <= suites  # fakes as 8-bit images too
+    uploads = {"own_fake@jpeg90", "real_test@jpeg75", "real_heldout@half", "own_fake@blur"}
+    for p in own:  # every trial: 8-bit fakes, upload transforms, the fakes' quality
+        assert {"own_fake_8bit", "fake_quality", *uploads} <= suites_of(p)
+    for p in metric_files(root):
+        if ".x-" in p.name:
+            assert suites_of(p) == {"cross_fake", "cross_fake_8bit", "fake_quality"}
     for p in own:
         key = p.name.removesuffix(".parquet")
         for name in ("generator.pt", "discriminator.pt", "samples.png", "trial.json"):
@@ -73,8 +87,13 @@ def test_smoke_sweep_with_logical_gpus(tmp_path, data_dir):
     assert (root / "_tune").is_dir() and not temporaries(root)
 
     mtimes = {p: p.stat().st_mtime_ns for p in metric_files(root)}
-    again = run_cli(*args)
+    again = run_cli(*args, env=cache)
     assert again.returncode == 0, again.stderr
+    assert "training the Fashion-MNIST classifier" not in again.stdout  # nothing to run
+    summary = run_cli("-m", "analysis.summarize", "--results", str(root),
+                      "--tables", "quality,robustness", "--resamples", "200")  # fmt: skip
+    assert summary.returncode == 0, summary.stderr
+    assert "Frechet distance" in summary.stdout and "JPEG q75" in summary.stdout
     assert {p: p.stat().st_mtime_ns for p in metric_files(root)} == mtimes
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from conftest import assert_user_error, run_cli
 from fakedet.config import make_config
+from fakedet.schema import UPLOAD_TRANSFORMS
 from fakedet.store import ResultsStore
 from fakedet.trial import run_trial
 
@@ -157,7 +158,12 @@ def test_checkpoints_add_rows_and_leave_the_final_ones_unchanged(fashion_mnist, 
         assert sorted(scores.checkpoint_step.unique()) == [2, 4, 6][-1 - len(eval_at) :]
     ladder_rows = tables["ladder"]
     assert sorted(ladder_rows.checkpoint_step.unique()) == [2, 4, 6]
-    assert ladder_rows.groupby("checkpoint_step").size().nunique() == 1  # same rows each
+    every = ladder_rows[~ladder_rows.suite.str.contains("@")]  # uploads: final one only
+    assert every.groupby("checkpoint_step").size().nunique() == 1  # same rows each
+    uploaded = ladder_rows[ladder_rows.suite.str.contains("@")]
+    assert set(uploaded.checkpoint_step) == {6}
+    assert {s.split("@")[1] for s in uploaded.suite} == set(UPLOAD_TRANSFORMS)
+    assert set(every.suite) >= {"own_fake", "own_fake_8bit", "real_test", "real_heldout"}
     epochs = ladder_rows.drop_duplicates("checkpoint_step").checkpoint_epoch.tolist()
     assert epochs == pytest.approx([*ladder, 6 / per_epoch])
     keys = ["suite", "metric", "class_id"]
