@@ -52,7 +52,7 @@ from analysis.measures import (
     UNSEEN_PASSED,
     Quantity,
 )
-from analysis.render import PLUS_MINUS, Percent, TableData
+from analysis.render import Percent, TableData, interval_note
 from analysis.stats import Estimate
 from analysis.tables import BAND_COLUMN, COVERS_COLUMN, band_caption
 from fakedet.study import NETWORKS, PUBLISHED
@@ -263,7 +263,8 @@ def claims(grid: MetricGrid, margins: Margins = Margins()) -> TableData:  # noqa
     t.caption = "\n".join(
         [
             "claims: " + "; ".join(f"{k}. {v}" for k, v in CLAIMS.items()),
-            "paired difference and its CI (" + PLUS_MINUS + "); " + CAPTIONS[NEW_CLASS],
+            interval_note(grid.confidence) + "; estimate: the paired difference of means",
+            CAPTIONS[NEW_CLASS],
             BOUNDED_CAPTION,
             f"every test is one-sided at {one_sided:g}, read off the {grid.confidence:.0%} CI: "
             "'> 0' the CI above 0; 'in ±m' (equivalence, TOST, margin --margin-seen-unseen "

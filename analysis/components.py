@@ -105,6 +105,9 @@ class Components:
     confidence: float = 0.95
     note: str = ""
     """What the design could not separate, in one line; '' when nothing."""
+    boot: dict[str, np.ndarray] = field(default_factory=dict)
+    """{part: (R,) variances refitted on the parametric bootstrap's data sets}; empty
+    without a bootstrap. `plausible` turns them into plausible true SDs."""
 
     def sd(self, part: str) -> float:
         v = self.variances[part]
@@ -130,6 +133,22 @@ class Components:
     def estimate(self, part: str) -> Estimate:
         low, high = self.intervals.get(part, (np.nan, np.nan))
         return Estimate(self.sd(part), low, high, self.trials)
+
+    def plausible(self) -> list[dict[str, float]]:
+        """Plausible true SDs, one {part: SD} per bootstrap data set, by the ratio pivot of
+        the intervals: a fitted variance v with refit v* gives v^2 / v* (v* at least v /
+        100); a variance fitted as 0 gives v*. Parts the design cannot separate are 0, as
+        in `planned`. [] without a bootstrap."""
+        if not self.boot:
+            return []
+        out = {}
+        for p in PARTS:
+            v = max(self.variances[p], 0.0) if self.separable[p] else 0.0
+            star = np.maximum(np.nan_to_num(self.boot[p]), 0.0)
+            out[p] = np.sqrt(v * v / np.maximum(star, v / 100) if v > 0 else star)
+            if not self.separable[p]:
+                out[p] = np.zeros_like(star)
+        return [{p: float(out[p][i]) for p in PARTS} for i in range(len(out["class"]))]
 
     def shares(self) -> dict[str, float]:
         """{part: share of one trial's variance}: 3 class_sd^2, triple_sd^2, seed_sd^2."""
@@ -266,7 +285,7 @@ def fit(
         p: _interval(max(variances[p], 0.0), boot[p], confidence) if sep[p] else (np.nan, np.nan)
         for p in PARTS
     }
-    return Components(mean, variances, sep, intervals, int(mask.sum()), confidence, note)
+    return Components(mean, variances, sep, intervals, int(mask.sum()), confidence, note, boot)
 
 
 def fit_grid(grid: MetricGrid, arch: str, quantity: str, **kw) -> Components:

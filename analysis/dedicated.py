@@ -12,10 +12,10 @@ images, both are compared on the same unseen-class reals (`real_heldout`).
 from __future__ import annotations
 
 from analysis.grid import MetricGrid
-from analysis.inference import BOUNDED_CAPTION, CAPTIONS, NEW_CLASS, difference_bounds
+from analysis.inference import BOUNDED_CAPTION, CAPTIONS, NEW_CLASS
 from analysis.measures import DEDICATED, REAL_RECALL
-from analysis.render import PLUS_MINUS, TableData
-from analysis.tables import cell, estimates
+from analysis.render import TableData, interval_note
+from analysis.tables import cell, estimates, paired
 
 
 def pairs(grid: MetricGrid) -> list[tuple[str, str, str]]:
@@ -44,16 +44,17 @@ def comparison(grid: MetricGrid) -> TableData:
         cells = []
         for m in measures:
             (det, bounds), (gan, _) = cell(grid, m, d), cell(grid, m, y)
-            cells += [(det, bounds), (gan, bounds), (det - gan, difference_bounds(bounds, bounds))]
+            cells += [(det, bounds), (gan, bounds), paired(det, gan, bounds)]
         est = estimates(grid, cells, kind)
         for i, m in enumerate(measures):
             t.rows.append([x, y, m.label, *est[3 * i : 3 * i + 3]])
     t.caption = "\n".join(
         [
-            f"detector: a CNN trained on seen-class reals vs the fakes of every generator but "
-            f"the unseen one (label detector-lo-<unseen gen>); GAN: that GAN's discriminator "
-            f"on the same fakes; paired on (seed, triple); mean and CI ({PLUS_MINUS}); "
-            f"{CAPTIONS[kind]}",
+            "detector: a CNN trained on seen-class reals vs the fakes of every generator but "
+            "the unseen one (label detector-lo-<unseen gen>); GAN: that GAN's discriminator "
+            "on the same fakes; paired on (seed, triple); means over trials",
+            interval_note(grid.confidence),
+            CAPTIONS[kind],
             BOUNDED_CAPTION,
         ]
     )

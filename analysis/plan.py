@@ -14,15 +14,26 @@ interval for a new class that no design can beat because only 10 classes exist: 
 class effects alone, on all 120 triples (no triple or seed noise, as with infinitely
 many seeds).
 
-A design that separates no part (one seed per triple and at most 10 triples, such as
-the 1-epoch study's 10 x 1) still plans, with bounds: the fitted class part then holds
-all of a trial's variance, so intervals for a new class are predicted with all of it as
-class effects and intervals for these classes with all of it as seed noise, the part
-that widens each kind most; every half-width and the floor are then upper bounds, and
-the output says so.
+Each predicted half-width comes with a range that says how sure it is: the 5% and 95%
+points of the half-width one sweep of the design shows, over truths the pilot leaves
+plausible (one per data set of the components' parametric bootstrap, by the ratio pivot
+of their intervals, `Components.plausible`), one simulated sweep each (`realized`,
+`predicted_range`). So the range carries both the fitted components' uncertainty and one
+sweep's luck. A design that separates no part (one seed per triple and at most 10
+triples, such as the 1-epoch study's 10 x 1) cannot tell class effects from seed noise:
+half of its plausible truths put all of a trial's variation in the class effects, half in
+seed noise, and its ranges span both.
 
-On synthetic sweeps of a fitted model the prediction was within 2-8% of the summary's
-mean half-width, for both kinds and three designs (`python -m tests.test_planner`).
+The verdict is stated only where the ranges decide it: in cost order, the first design
+whose range is not wholly above the target is "the cheapest" if its range lies at or
+below it, else the plan is "undecided" and names the batch that would tell most (a second
+seed, else as many triples again); "no candidate design" only when every range lies above.
+
+Accuracy, against a known truth (`python -m tests.test_planner`; the test runs 30
+pilots): per pilot of 10 x 2 drawn from the truth, the share of pilots whose range for 20
+x 2 and 40 x 2 holds the half-width one sweep drawn from that truth shows. The point
+prediction, on sweeps of the fitted model itself, is within 2-8% of the summary's mean
+half-width (the same script).
 
 Cost: device-hours of training, one trial at a time, at the budget of ROOT's trials (the
 median steps per architecture) and the committed benchmark records' milliseconds per
@@ -58,6 +69,7 @@ from analysis.grid import MetricGrid, select
 from analysis.inference import KINDS, NEW_CLASS, THESE_CLASSES, UNBOUNDED, Intervals
 from analysis.load import load_results
 from analysis.render import Percent, TableData, half_width, rich_table
+from analysis.stats import Estimate
 from fakedet.errors import ArgumentParser, UserError, exit_on_user_error
 from fakedet.protocol import BALANCED_TRIPLES
 from fakedet.status import stderr_console, step
@@ -65,6 +77,8 @@ from fakedet.status import stderr_console, step
 TRIPLES = (10, 20, 30, 40, 60, 120)
 SEEDS = (1, 2, 3, 5)
 REPLICATES = 40  # simulated sweeps per design: the mean half-width to a few percent
+PREDICTIVE = 0.90  # level of a predicted half-width's range (its 5% and 95% points)
+DRAWS = 100  # plausible truths per range, one simulated sweep each
 RESAMPLES = 1000  # of the Intervals object (its intervals of means draw none)
 RECORDS = Path(__file__).resolve().parents[1] / "bench" / "results"
 Key = tuple[str, str]  # (quantity, arch)
@@ -165,6 +179,98 @@ def predict(
     return out
 
 
+def realized(
+    truths: list[dict[str, float]],
+    n_triples: int,
+    n_seeds: int,
+    kind: str,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> np.ndarray:
+    """The half-width of `kind`'s interval on one simulated sweep per truth.
+
+    Args:
+        truths: B {part: SD} (and optionally "mean", "bounds", as in `predict`), each the
+            truth of one independent sweep.
+        n_triples, n_seeds: the design, `BALANCED_TRIPLES[:n_triples]` x `n_seeds`.
+
+    Returns:
+        (B,) half-widths the summary would print; NaN for "these classes" with one seed.
+    """
+    b = len(truths)
+    if kind == THESE_CLASSES and n_seeds < 2:
+        return np.full(b, np.nan)
+    tri = np.array(BALANCED_TRIPLES[:n_triples])
+    # a stream of its own: the components' bootstrap draws from default_rng(seed), and
+    # sharing its draws would tie each plausible truth to its own sweep's luck
+    rng = np.random.default_rng([seed, 1])
+    part = {p: np.array([t[p] for t in truths])[:, None, None] for p in PARTS}
+    mean = np.array([t.get("mean", 0.0) for t in truths])[:, None, None]
+    bounds = [t.get("bounds", UNBOUNDED) for t in truths]
+    lo, hi = np.array(bounds, float).T
+    y = (
+        mean
+        + part["class"] * rng.standard_normal((b, 10))[:, tri].sum(axis=2)[..., None]
+        + part["triple"] * rng.standard_normal((b, n_triples, 1))
+        + part["seed"] * rng.standard_normal((b, n_triples, n_seeds))
+    )
+    stack = np.clip(y, lo[:, None, None], hi[:, None, None])
+    intervals = Intervals(tri, n_seeds, resamples=RESAMPLES, seed=seed, confidence=confidence)
+    return np.array([half_width(e) for e in intervals.means(stack, kind=kind, bounds=bounds)])
+
+
+def plausible_truths(comps: Components, bounds, separated: bool) -> list[dict[str, float]]:
+    """Truths the fitted components leave plausible (`Components.plausible`, one per
+    bootstrap data set). Where the design separates no part (`separated` False), half of
+    them put all of a trial's variation in the class effects and half in seed noise (3
+    class variances: one trial's), the two splits the data cannot tell apart."""
+    out = [{**t, "mean": comps.mean, "bounds": bounds} for t in comps.plausible()]
+    if separated:
+        return out
+    as_seed = [{**t, "class": 0.0, "triple": 0.0, "seed": math.sqrt(3) * t["class"]} for t in out]
+    return [t if i % 2 == 0 else s for i, (t, s) in enumerate(zip(out, as_seed, strict=True))]
+
+
+def predicted_range(
+    truths: list[dict[str, float]], n_triples: int, n_seeds: int, kind: str, **kw
+) -> tuple[float, float]:
+    """The PREDICTIVE interval of the half-width one sweep of the design will show: the
+    (1 -/+ PREDICTIVE) / 2 points of `realized` over plausible truths, so it carries both
+    the fitted components' uncertainty and one sweep's luck."""
+    if not truths:
+        return math.nan, math.nan
+    w = realized(truths[:DRAWS], n_triples, n_seeds, kind, **kw)
+    if np.isnan(w).all():
+        return math.nan, math.nan
+    a = (1 - PREDICTIVE) / 2
+    low, high = np.nanquantile(w, [a, 1 - a])
+    return float(low), float(high)
+
+
+def predicted_ranges(
+    truths: dict[Key, list[dict[str, float]]],
+    n_triples: int,
+    n_seeds: int,
+    kind: str,
+    confidence: float = 0.95,
+) -> dict[Key, tuple[float, float]]:
+    """`predicted_range` of every key at once (one simulation of all their truths)."""
+    keys = [k for k in truths if truths[k]]
+    rows = [t for k in keys for t in truths[k][:DRAWS]]
+    out = {k: (math.nan, math.nan) for k in truths}
+    if not rows:
+        return out
+    w = realized(rows, n_triples, n_seeds, kind, confidence=confidence)
+    a, start = (1 - PREDICTIVE) / 2, 0
+    for k in keys:
+        part = w[start : start + len(truths[k][:DRAWS])]
+        start += len(part)
+        if not np.isnan(part).all():
+            low, high = np.nanquantile(part, [a, 1 - a])
+            out[k] = (float(low), float(high))
+    return out
+
+
 def floor(sds: dict[Key, dict[str, float]], **kw) -> dict[Key, float]:
     """The half-width of an interval for a new class with the class effects alone on every
     triple: what infinitely many seeds (and every one of the 120 triples) would leave."""
@@ -186,7 +292,44 @@ class Plan:
     archs: list[str]
     confidence: float
     bounded: str = ""
-    """Set when the design separates no part: why every half-width is an upper bound."""
+    """Set when the design separates no part: how the ranges then span both splits."""
+    pilot: tuple[int, int] = (10, 2)
+    """The fitted results' design: (triples, seeds)."""
+
+    def reach(self, d: dict, kind: str, quantity: str | None = None, archs=None) -> str:
+        """Whether design `d` reaches the target on `quantity` for every arch: "yes" (every
+        arch's predicted range at or below it), "no" (some arch's range above it), else
+        "undecided"."""
+        quantity, archs = quantity or self.quantity, archs or self.archs
+        ranges = [d["range"][(quantity, a)][kind] for a in archs]
+        if any(math.isnan(lo) for lo, _ in ranges):
+            return "no"
+        if any(lo > self.target for lo, _ in ranges):
+            return "no"
+        return "yes" if all(hi <= self.target for _, hi in ranges) else "undecided"
+
+    def decision(
+        self, kind: str, quantity: str | None = None, archs=None
+    ) -> tuple[str, dict | None]:
+        """What the predicted ranges decide, in cost order: ("cheapest", d) where the
+        first design not ruled out surely reaches the target, ("none", None) where every
+        design is ruled out, else ("undecided", the first design not ruled out)."""
+        order = sorted(self.designs, key=lambda d: (_nan_last(d["hours"]), d["trials"]))
+        for d in order:
+            r = self.reach(d, kind, quantity, archs)
+            if r == "yes":
+                return "cheapest", d
+            if r == "undecided":
+                return "undecided", d
+        return "none", None
+
+    def next_batch(self) -> str:
+        """The batch that would tell most: a second seed where there is one, else as
+        many triples again."""
+        t, s = self.pilot
+        if s < 2:
+            return f"a second seed on the same {t} triples (separates seed noise from classes)"
+        return f"the next {t} balanced triples at {s} seeds (--triples {min(2 * t, 120)})"
 
     def cheapest(self, kind: str, quantity: str | None = None, archs=None) -> dict | None:
         """The design of least cost (then fewest trials) whose predicted half-width of
@@ -242,16 +385,17 @@ def make_plan(
         for k, c in comps.items()
     }
     bounded = ""
-    if not any(c.separable["seed"] for c in comps.values()):
-        # Nothing separates: the fitted class part holds all of a trial's variance. Each
-        # kind is predicted with all of it in the part that widens that kind most, so
-        # every prediction (and the floor) is an upper bound.
+    separated = any(c.separable["seed"] for c in comps.values())
+    if not separated:
+        # Nothing separates: the fitted class part holds all of a trial's variance. The
+        # point predictions put it in the part that widens each kind most; the ranges
+        # span both splits (`plausible_truths`).
         bounded = (
-            f"{len(grid.triples)} triples x {len(grid.seeds)} seed separate no part: every "
-            "half-width is an upper bound (a new class: all variation taken as class "
-            "effects; these classes: all of it as seed noise); add a second seed or more "
-            "than 10 triples to fit the parts"
+            f"{len(grid.triples)} triples x {len(grid.seeds)} seed separate no part: "
+            "class effects and seed noise are not told apart, so each predicted range "
+            "spans both (all variation as class effects, all as seed noise)"
         )
+    truths = {k: plausible_truths(c, QUANTITIES[k[0]].bounds, separated) for k, c in comps.items()}
     as_seed = {
         k: {**s, "class": 0.0, "triple": 0.0, "seed": math.sqrt(3) * s["class"]}
         for k, s in sds.items()
@@ -267,11 +411,23 @@ def make_plan(
                 for k in widths:
                     widths[k][THESE_CLASSES] = these[k][THESE_CLASSES]
             hours = cost.hours(n, s) if cost else math.nan
+            ranges = {k: {THESE_CLASSES: (math.nan, math.nan)} for k in sds}
+            for kind in KINDS:  # both kinds for the planned quantity, a new class for all
+                keys = [k for k in sds if kind == NEW_CLASS or k[0] == quantity]
+                found = predicted_ranges({k: truths[k] for k in keys}, n, s, kind, grid.confidence)
+                for k in keys:
+                    ranges[k][kind] = found[k]
             designs.append(
-                dict(triples=n, seeds=s, trials=n * s * len(archs), hours=hours, half_width=widths)
-            )
+                dict(
+                    triples=n, seeds=s, trials=n * s * len(archs), hours=hours,
+                    half_width=widths, range=ranges,
+                )
+            )  # fmt: skip
     floors = floor(sds, **kw)
-    return Plan(quantity, target, comps, designs, floors, cost, archs, grid.confidence, bounded)
+    pilot = (len(grid.triples), len(grid.seeds))
+    return Plan(
+        quantity, target, comps, designs, floors, cost, archs, grid.confidence, bounded, pilot
+    )
 
 
 # --- output ---------------------------------------------------------------------------
@@ -300,19 +456,25 @@ def tables(plan: Plan) -> list[TableData]:
     designs = TableData(
         "designs",
         f"Predicted half-width of the {level} CI of {plan.quantity}",
-        ["triples", "seeds", "trials", unit]
-        + [f"{a}\n{k}" for a in plan.archs for k in ("new", "these")],
+        ["T", "S", "trials", unit] + [f"{a}\n{k}" for a in plan.archs for k in ("new", "these")],
     )
     for d in plan.designs:
-        w = [d["half_width"][(plan.quantity, a)] for a in plan.archs]
         designs.rows.append(
             [d["triples"], d["seeds"], d["trials"], d["hours"]]
-            + [round(x[k], 3) for x in w for k in (NEW_CLASS, THESE_CLASSES)]
+            + [
+                _predicted(d, (plan.quantity, a), k)
+                for a in plan.archs
+                for k in (NEW_CLASS, THESE_CLASSES)
+            ]
         )
     designs.caption = (
-        f"new: CI for a new class; these: for these 10 classes; mean of {REPLICATES} "
-        f"simulated sweeps through the summary's interval code; {unit}: training, one "
-        "trial at a time" + (f", on {plan.cost.machine}" if plan.cost else " (no record)")
+        f"T x S: the first T balanced triples x S seeds; new: CI for a new class; these: for "
+        f"these 10 classes; value: mean of {REPLICATES} "
+        "simulated sweeps of the fitted model through the summary's interval code; "
+        f"[low, high]: where one sweep's half-width falls, {PREDICTIVE:.0%} of the time, "
+        "over the components the pilot leaves plausible (parametric bootstrap); "
+        f"{unit}: training, one trial at a time"
+        + (f", on {plan.cost.machine}" if plan.cost else " (no record)")
     )
     largest = plan.designs[-1]
     best = TableData(
@@ -329,32 +491,58 @@ def tables(plan: Plan) -> list[TableData]:
                         name,
                         arch,
                         round(plan.floor[(name, arch)], 3),
-                        round(largest["half_width"][(name, arch)][NEW_CLASS], 3),
-                        _design_name(plan.cheapest(NEW_CLASS, name, [arch])),
+                        _predicted(largest, (name, arch), NEW_CLASS),
+                        _decided(plan, NEW_CLASS, name, [arch]),
                     ]
                 )
     best.caption = (
         "half-widths of the CI for a new class; floor: the class effects alone on all 120 "
-        f"triples (infinitely many seeds); {largest['triples']}x{largest['seeds']}: the "
-        "largest candidate design"
+        f"triples (infinitely many seeds), as fitted; {largest['triples']}x{largest['seeds']}:"
+        " the largest candidate design, with its predicted range; cheapest: the cheapest "
+        "design whose range lies at or below the target where every cheaper one's lies "
+        "above it; undecided: a range straddles the target first; none: every range lies "
+        "above it"
     )
     if plan.bounded:
         for t in (designs, best):
-            t.caption += "; UPPER BOUNDS: " + plan.bounded
+            t.caption += "; " + plan.bounded
     return [comp, designs, best]
+
+
+def _predicted(d: dict, key: Key, kind: str) -> Estimate:
+    """A design's predicted half-width with its predictive range, as an Estimate."""
+    low, high = d["range"][key][kind]
+    return Estimate(d["half_width"][key][kind], low, high)
+
+
+def _decided(plan: Plan, kind: str, quantity=None, archs=None) -> str:
+    what, d = plan.decision(kind, quantity, archs)
+    if what == "cheapest":
+        return _design_name(d)
+    return "none" if what == "none" else f"undecided ({_design_name(d)}?)"
 
 
 def verdict(plan: Plan) -> list[str]:
     lines = []
     for kind in KINDS:
-        d = plan.cheapest(kind)
-        cost = "" if d is None or math.isnan(d["hours"]) else f", {d['hours']:,.2f} {_unit(plan)}"
-        what = f"{_design_name(d)} ({d['trials']} trials{cost})" if d else "no candidate design"
-        lines.append(f"cheapest to ±{plan.target:g} on {plan.quantity}, {kind}: {what}")
+        what, d = plan.decision(kind)
+        head = f"to ±{plan.target:g} on {plan.quantity}, {kind}:"
+        if what == "none":
+            lines.append(f"{head} no candidate design (every predicted range lies above)")
+            continue
+        cost = "" if math.isnan(d["hours"]) else f", {d['hours']:,.2f} {_unit(plan)}"
+        name = f"{_design_name(d)} ({d['trials']} trials{cost})"
+        if what == "cheapest":
+            lines.append(f"{head} cheapest is {name}")
+        else:
+            lines.append(
+                f"{head} undecided: the range of {name} straddles the target; run "
+                f"{plan.next_batch()} and plan again"
+            )
     floors = ", ".join(f"{a} ±{plan.floor[(plan.quantity, a)]:.3f}" for a in plan.archs)
-    lines.append(f"floor for a new class (only 10 classes exist): {floors}")
+    lines.append(f"floor for a new class as fitted (only 10 classes exist): {floors}")
     if plan.bounded:
-        lines.append(f"upper bounds only: {plan.bounded}")
+        lines.append(plan.bounded)
     return lines
 
 
@@ -381,9 +569,12 @@ def to_json(plan: Plan, root: str) -> str:
     designs = []
     for d in plan.designs:
         widths: dict = {}
+        ranges: dict = {}
         for (name, a), w in d["half_width"].items():
             widths.setdefault(name, {})[a] = {k: num(v) for k, v in w.items()}
-        designs.append({**_json_design(d), "half_width": widths})
+            r = d["range"][(name, a)]
+            ranges.setdefault(name, {})[a] = {k: [num(x) for x in v] for k, v in r.items()}
+        designs.append({**_json_design(d), "half_width": widths, "range": ranges})
     floors: dict = {}
     for (name, a), v in plan.floor.items():
         floors.setdefault(name, {})[a] = num(v)
@@ -404,12 +595,23 @@ def to_json(plan: Plan, root: str) -> str:
         components=comps,
         designs=designs,
         floor=floors,
-        cheapest={kind: _json_design(plan.cheapest(kind)) for kind in KINDS},
+        cheapest={kind: _json_design(_sure(plan, kind)) for kind in KINDS},
+        decision={
+            kind: dict(verdict=plan.decision(kind)[0], design=_json_design(plan.decision(kind)[1]))
+            for kind in KINDS
+        },
+        predictive=PREDICTIVE,
         replicates=REPLICATES,
         resamples=RESAMPLES,
-        upper_bounds=plan.bounded or None,
+        not_separated=plan.bounded or None,
     )
     return json.dumps(out, indent=2)
+
+
+def _sure(plan: Plan, kind: str) -> dict | None:
+    """The cheapest design where the ranges decide it; None otherwise."""
+    what, d = plan.decision(kind)
+    return d if what == "cheapest" else None
 
 
 def _json_design(d: dict | None) -> dict | None:

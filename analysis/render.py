@@ -4,12 +4,17 @@ A table is built as numbers (estimates with intervals, counts, text) and rendere
 the terminal, markdown, CSV and JSON show the same numbers. On the terminal every number
 has one compact form, chosen to fit 80 columns without wrapping a number:
 
-    0.63 ±0.04     an estimate and its interval (the larger of its two half-widths)
-    [0.41,0.77]    a band of single-trial values (where one run falls)
-    37%            a percentile
-    0.63           a plain number
+    0.63 [0.59,0.67]     an estimate and its interval, both bounds (never "±": an
+                         interval near 0 or 1 is lopsided)
+    0.997 [0.981,1]      digits enough that distinct bounds and estimate print distinct,
+    0.0001 [<0.0001,0.0010]  so no interval reads as a point the data do not claim
+    0.63 [n/a]           no interval (the caption says why)
+    [0.41,0.77]          a band of single-trial values (where one run falls)
+    37%                  a percentile
+    0.63                 a plain number
 
-Exports keep both bounds of every interval (`analysis.export`).
+Markdown shows the same form with at least 4 decimals; CSV and JSON keep full precision
+(`analysis.export`).
 """
 
 from __future__ import annotations
@@ -19,11 +24,17 @@ from dataclasses import dataclass, field
 import numpy as np
 from rich import box
 from rich.table import Table
+from rich.text import Text
 
 from analysis.stats import Band, Estimate
 
-DIGITS = 2  # decimals on the terminal; exports keep more
-PLUS_MINUS = "±: the larger half-width on the terminal; exports give both bounds"
+DIGITS = 2  # decimals on the terminal, at least; exports keep more
+MAX_DIGITS = 6  # beyond this, "<0.000001"
+INTERVAL_NOTE = (
+    "value [low, high]: the estimate and its 95% confidence interval (CI), the range of "
+    "values the data do not rule out at that level"
+)
+PLUS_MINUS = "value [low, high]"  # how captions name the terminal's interval form
 
 
 class Percent(float):
@@ -50,6 +61,50 @@ def half_width(e: Estimate) -> float:
     return max(e.value - e.low, e.high - e.value)
 
 
+def interval_note(confidence: float) -> str:
+    """The caption's one plain sentence on what `value [low, high]` means."""
+    return INTERVAL_NOTE.replace("95%", f"{confidence:.0%}")
+
+
+def number(x: float, digits: int = DIGITS) -> str:
+    """`x` at `digits` decimals, where rounding would put a value that is not 0 or +-1 on
+    0 or +-1: "<0.0001", ">0.9999", "-<0.0001"."""
+    text = f"{x:.{digits}f}"
+    step = f"{10.0**-digits:.{digits}f}"
+    if x != 0 and float(text) == 0:
+        return ("<" if x > 0 else "-<") + step
+    if abs(x) != 1 and abs(float(text)) == 1:
+        near = f"{1 - 10.0**-digits:.{digits}f}"
+        return (">" if x > 0 else "<-") + near
+    return text
+
+
+def digits_for(values, digits: int = DIGITS, most: int = MAX_DIGITS) -> int:
+    """The fewest decimals (from `digits`, at most `most`) at which distinct `values` print
+    distinct (`number`: a value near but not at 0 or +-1 prints as "<0.01" or ">0.99")."""
+    v = [float(x) for x in values if np.isfinite(x)]
+    for d in range(digits, most + 1):
+        shown = [number(x, d) for x in v]
+        collide = any(
+            a != b and sa == sb
+            for a, sa in zip(v, shown, strict=True)
+            for b, sb in zip(v, shown, strict=True)
+        )
+        if not collide:
+            return d
+    return most
+
+
+def fmt_estimate(e: Estimate, digits: int = DIGITS, sep: str = ",") -> str:
+    """`value [low, high]` with digits enough that nothing distinct reads the same."""
+    if np.isnan(e.value):
+        return "-"
+    if np.isnan(e.low) or np.isnan(e.high):
+        return f"{number(e.value, digits_for((e.value,), digits))} [n/a]"
+    d = digits_for((e.value, e.low, e.high), digits)
+    return f"{number(e.value, d)} [{number(e.low, d)}{sep}{number(e.high, d)}]"
+
+
 def fmt(cell, digits: int = DIGITS) -> str:
     """A cell in the terminal's compact form."""
     if cell is None:
@@ -57,13 +112,10 @@ def fmt(cell, digits: int = DIGITS) -> str:
     if isinstance(cell, Band):
         if np.isnan(cell.low):
             return "-"
-        return f"[{cell.low:.{digits}f},{cell.high:.{digits}f}]"
+        d = digits_for((cell.low, cell.high), digits)
+        return f"[{number(cell.low, d)},{number(cell.high, d)}]"
     if isinstance(cell, Estimate):
-        if np.isnan(cell.value):
-            return "-"
-        if np.isnan(cell.low) or np.isnan(cell.high):
-            return f"{cell.value:.{digits}f} ±n/a"
-        return f"{cell.value:.{digits}f} ±{half_width(cell):.{digits}f}"
+        return fmt_estimate(cell, digits)
     if isinstance(cell, Percent):
         return "-" if np.isnan(cell) else f"{cell:.0f}%"
     if isinstance(cell, float | np.floating):
@@ -74,14 +126,12 @@ def fmt(cell, digits: int = DIGITS) -> str:
 def fmt_full(cell, digits: int = 4) -> str:
     """A cell with both bounds of its interval (markdown): 0.6312 [0.5901, 0.6734]."""
     if isinstance(cell, Band):
-        return "-" if np.isnan(cell.low) else f"[{cell.low:.{digits}f}, {cell.high:.{digits}f}]"
+        if np.isnan(cell.low):
+            return "-"
+        d = digits_for((cell.low, cell.high), digits)
+        return f"[{number(cell.low, d)}, {number(cell.high, d)}]"
     if isinstance(cell, Estimate) and not np.isnan(cell.value):
-        bounds = (
-            "[-]"
-            if np.isnan(cell.low) or np.isnan(cell.high)
-            else f"[{cell.low:.{digits}f}, {cell.high:.{digits}f}]"
-        )
-        return f"{cell.value:.{digits}f} {bounds}"
+        return fmt_estimate(cell, digits, sep=", ")
     if isinstance(cell, Percent):
         return "-" if np.isnan(cell) else f"{cell:.1f}%"
     return fmt(cell, digits)
@@ -91,13 +141,27 @@ def _is_number(cell) -> bool:
     return isinstance(cell, Estimate | int | float | np.number) and not isinstance(cell, bool)
 
 
-def rich_table(data: TableData, caption: bool = True) -> Table:
+def _too_wide(data: TableData, width: int) -> bool:
+    """Whether one-line `value [low, high]` cells, with every text column at least 10
+    wide, overflow `width`."""
+    total = 0
+    for i, _ in enumerate(data.columns):
+        cells = [row[i] for row in data.rows]
+        if any(_is_number(c) for c in cells):
+            total += max(len(fmt(c)) for c in cells) + 1
+        else:
+            total += 11
+    return total > width
+
+
+def rich_table(data: TableData, caption: bool = True, width: int = 80) -> Table:
     """A rich table: text columns wrap, number columns never do; a row's leading key cells
-    that repeat the row above are left blank. Without `caption`, print `data.caption`
-    yourself (e.g. at the full width of the terminal)."""
+    that repeat the row above are left blank. Where one-line intervals would not fit
+    `width`, an estimate shows its value above its interval. Without `caption`, print
+    `data.caption` yourself (e.g. at the full width of the terminal)."""
     table = Table(
         title=data.title,
-        caption=(data.caption or None) if caption else None,
+        caption=Text(data.caption) if caption and data.caption else None,  # "[low, high]"
         title_justify="left",
         caption_justify="left",
         box=box.SIMPLE_HEAD,
@@ -113,16 +177,20 @@ def rich_table(data: TableData, caption: bool = True) -> Table:
             no_wrap=numeric,
             overflow="ellipsis" if numeric else "fold",
         )
+    stack = _too_wide(data, width)
     above: list[str] = []
     for row in data.rows:
         cells = [fmt(c) for c in row]
-        shown = list(cells)
+        shown = [
+            fmt(c).replace(" [", "\n[", 1) if stack and isinstance(c, Estimate) else f
+            for c, f in zip(row, cells, strict=True)
+        ]
         for i in range(min(data.keys - 1, len(above))):
             if cells[: i + 1] != above[: i + 1]:
                 break
             shown[i] = ""
         if data.keys > 1 and above and cells[0] != above[0]:
             table.add_section()  # a rule between groups of rows
-        table.add_row(*shown)
+        table.add_row(*(Text(x) for x in shown))  # "[0.41,0.77]" is text, not markup
         above = cells
     return table

@@ -31,6 +31,9 @@ class Spread:
     cap: float = math.inf
     """The most independent units behind a bounded estimate, where they bound its size:
     win/tie/loss cells, or every value at an end of the range."""
+    parts: tuple | None = None
+    """For a difference x - y of bounded quantities: ((x, Spread of x), (y, Spread of y)),
+    whose floors its interval keeps (`analysis.inference.interval`); None otherwise."""
 
 
 @dataclass(frozen=True)

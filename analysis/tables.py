@@ -12,6 +12,8 @@ unseen, so a positive gap is a loss of detection on classes the detector never s
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from analysis import stats
@@ -21,7 +23,9 @@ from analysis.inference import (
     CAPTIONS,
     CLASS_GAP_CAPTION,
     NEW_CLASS,
+    NO_SEED_INTERVAL,
     THESE_CLASSES,
+    difference_bounds,
     single_trial_band,
 )
 from analysis.measures import (
@@ -37,43 +41,99 @@ from analysis.measures import (
     OWN_FAKES,
     SEEN_FALSE_FLAGS,
     SINGLE_TRIALS,
+    Difference,
     Measure,
     gap_measures,
 )
-from analysis.render import PLUS_MINUS, Percent, TableData
+from analysis.render import Percent, TableData, interval_note
 from analysis.stats import Band
 from fakedet.data import CLASSES
 from fakedet.protocol import ALL_TRIPLES, triple_str
 from fakedet.schema import EIGHT_BIT, METRIC_VERSION
 
-Cell = tuple[np.ndarray, tuple[float, float]]  # (T, S) values and their range
+
+@dataclass(frozen=True)
+class Paired:
+    """x - y of two bounded quantities paired on (seed, triple), kept apart so that the
+    difference's interval keeps theirs (`Intervals.differences`): two rates at 1 give
+    x - y = 0 with the rates' uncertainty, not [0, 0]."""
+
+    x: np.ndarray
+    """(T, S) values."""
+    y: np.ndarray
+    """(T, S) values."""
+    bounds: tuple[float, float]
+    """The range of x and of y."""
 
 
-def caption(kind: str, *more: str) -> str:
+Cell = tuple[np.ndarray, tuple[float, float]] | Paired  # (T, S) values and their range
+
+
+def paired(x: np.ndarray, y: np.ndarray, bounds: tuple[float, float]) -> Cell:
+    """The cell of x - y, x and y each in `bounds`: Paired where the range is finite."""
+    if np.isfinite(bounds).all():
+        return Paired(x, y, tuple(bounds))
+    return x - y, difference_bounds(bounds, bounds)
+
+
+def caption(kind: str, *more: str, grid: MetricGrid | None = None) -> str:
+    """A table's caption: what `value [low, high]` means, which population its CI speaks
+    of (`kind`), the ranges, then `more`; with `grid`, at its level and why a CI is n/a."""
+    level = grid.confidence if grid is not None else 0.95
     return "\n".join(
-        [f"mean over trials and its CI ({PLUS_MINUS}); " + CAPTIONS[kind], BOUNDED_CAPTION, *more]
+        [
+            interval_note(level) + "; estimates are means over trials",
+            CAPTIONS[kind],
+            BOUNDED_CAPTION,
+            *more,
+            *(no_interval(grid, kind) if grid is not None else []),
+        ]
     )
 
 
+def no_interval(grid: MetricGrid, kind: str) -> list[str]:
+    """Why an interval of `kind` reads n/a on this grid: [] when none does."""
+    seeds = grid.intervals.S if kind == THESE_CLASSES else 2
+    return [NO_SEED_INTERVAL] if seeds < 2 else []
+
+
 def cell(grid: MetricGrid, measure: Measure, arch: str) -> Cell:
-    """A measure's values for one architecture, with their range."""
+    """A measure's values for one architecture, with their range (a difference of two
+    quantities of one range: `Paired`)."""
+    if isinstance(measure, Difference) and measure.x.bounds == measure.y.bounds:
+        return paired(measure.x(grid, arch), measure.y(grid, arch), measure.x.bounds)
     return measure(grid, arch), measure.bounds
 
 
 def estimates(grid: MetricGrid, cells: list[Cell | None], kind: str, confidence=None):
-    """Means with intervals of (values, range) cells, all at once (None for a None cell)."""
-    present = [c for c in cells if c is not None]
-    if not present:
-        return [None] * len(cells)
-    it = iter(
-        grid.intervals.means(
-            np.stack([v for v, _ in present]),
-            kind=kind,
-            confidence=confidence,
-            bounds=[b for _, b in present],
+    """Means with intervals of (values, range) cells and of Paired differences, all at
+    once (None for a None cell)."""
+    plain = [c for c in cells if c is not None and not isinstance(c, Paired)]
+    pairs = [c for c in cells if isinstance(c, Paired)]
+    found = iter([])
+    if plain:
+        found = iter(
+            grid.intervals.means(
+                np.stack([v for v, _ in plain]),
+                kind=kind,
+                confidence=confidence,
+                bounds=[b for _, b in plain],
+            )
         )
-    )
-    return [None if c is None else next(it) for c in cells]
+    diffs = iter([])
+    if pairs:
+        diffs = iter(
+            grid.intervals.differences(
+                np.stack([c.x for c in pairs]),
+                np.stack([c.y for c in pairs]),
+                kind=kind,
+                confidence=confidence,
+                bounds=[c.bounds for c in pairs],
+            )
+        )
+    return [
+        None if c is None else next(diffs) if isinstance(c, Paired) else next(found) for c in cells
+    ]
 
 
 def by_arch(grid: MetricGrid, measure: Measure, kind: str, skip=()) -> list:
@@ -119,6 +179,7 @@ def headline(grid: MetricGrid) -> TableData:
         "unseen = images of the 3 held-out classes; gap = seen - unseen; AUROC of fakes "
         "against those reals; 8-bit: the same fakes rounded to 8-bit pixels as an image "
         "file stores them (the reals already are), the marketplace's view",
+        grid=grid,
     )
     return t
 
@@ -145,11 +206,12 @@ def generalization_gap(grid: MetricGrid) -> TableData:
         t.rows.append([arch, m.label, *new[3 * i : 3 * i + 3], these[i]])
     t.caption = "\n".join(
         [
-            f"mean over trials and its CI ({PLUS_MINUS}); gap = seen - unseen, paired by "
-            "trial (> 0: worse on unseen)",
+            interval_note(grid.confidence) + "; estimates are means over trials",
+            "gap = seen - unseen, paired by trial (> 0: worse on unseen)",
             "seen, unseen, gap (new): " + CAPTIONS[NEW_CLASS],
             "gap (these): " + CAPTIONS[THESE_CLASSES],
             BOUNDED_CAPTION,
+            *no_interval(grid, THESE_CLASSES),
             "real recall @5%: reals passed at the threshold that flags 5% of one half of the "
             "seen-class reals (seen: measured on the other half); AUROC, AP: of the fakes "
             "against the seen or the unseen reals",
@@ -181,8 +243,9 @@ def class_effect(grid: MetricGrid) -> TableData:
             t.rows.append([f"{c} {name}", arch, g.held, g.seen, g.difference])
     t.caption = "\n".join(
         [
-            "share of a class's real images flagged as generated (probability < 0.5); mean "
-            f"and CI ({PLUS_MINUS})",
+            interval_note(grid.confidence),
+            "share of a class's real images flagged as generated (probability < 0.5), mean "
+            "over trials",
             CLASS_GAP_CAPTION,
             BOUNDED_CAPTION,
         ]
@@ -207,7 +270,7 @@ def cross_matrix(grid: MetricGrid) -> TableData:
     found = estimates(grid, cells, kind)
     for i, det in enumerate(archs):
         t.rows.append([det, *found[i * len(archs) : (i + 1) * len(archs)]])
-    t.caption = caption(kind, "rows: whose discriminator; columns: whose fakes")
+    t.caption = caption(kind, "rows: whose discriminator; columns: whose fakes", grid=grid)
     return t
 
 
@@ -228,6 +291,7 @@ def operating_point(grid: MetricGrid) -> TableData:
         kind,
         "threshold chosen on the even positions of the seen-class reals; seen-class false "
         "flags measured on the odd ones (an estimate, not 5% by construction)",
+        grid=grid,
     )
     return t
 
@@ -299,6 +363,7 @@ def single_trials(grid: MetricGrid) -> TableData:
         kind,
         "IQM: mean of the middle 50% of trials (rliable); " + band_caption(grid.confidence),
         "triples: min-max over triples of the mean over seeds",
+        grid=grid,
     )
     return t
 

@@ -20,10 +20,10 @@ import numpy as np
 
 from analysis.grid import MetricGrid
 from analysis.inference import BOUNDED_CAPTION, CAPTIONS, NEW_CLASS, difference_bounds
-from analysis.measures import TRAINING, TRAINING_8BIT, Measure
-from analysis.render import PLUS_MINUS, TableData
+from analysis.measures import TRAINING, TRAINING_8BIT, Measure, Quantity
+from analysis.render import TableData, interval_note
 from analysis.stats import Estimate
-from analysis.tables import cell, estimates, present
+from analysis.tables import cell, estimates, paired, present
 
 MEASURES: list[Measure] = [
     m
@@ -78,7 +78,9 @@ def stages(grid: MetricGrid, checkpoints: dict[float, MetricGrid], kind: str = N
 def trend(first: Stage, last: Stage, arch: str, kind: str = NEW_CLASS) -> dict[Measure, Estimate]:
     """Per measure, last minus first stage, paired on (seed, triple), with its interval."""
     cells = [
-        (m(last.grid, arch) - m(first.grid, arch), difference_bounds(m.bounds, m.bounds))
+        paired(m(last.grid, arch), m(first.grid, arch), m.bounds)
+        if isinstance(m, Quantity)
+        else (m(last.grid, arch) - m(first.grid, arch), difference_bounds(m.bounds, m.bounds))
         for m in MEASURES
     ]
     return dict(zip(MEASURES, estimates(last.grid, cells, kind), strict=True))
@@ -124,11 +126,15 @@ def along_training(grid: MetricGrid, checkpoints: dict[float, MetricGrid]) -> Ta
         [
             "recall: fakes flagged / reals passed at probability 0.5; AUROC: own fakes "
             "against seen or unseen reals; 8-bit: own fakes as 8-bit images, flagged, and "
-            f"their AUROC; mean and CI ({PLUS_MINUS}); " + CAPTIONS[kind],
+            "their AUROC; means over trials",
+            interval_note(grid.confidence),
+            CAPTIONS[kind],
             BOUNDED_CAPTION,
             "final: each trial's last step (mean epoch: " + (", ".join(finals) or "-") + "); "
             "final - e: the paired change from the first checkpoint e to the final step, "
-            "over the trials present at both (a gap grows only where its CI lies above 0)",
+            "over the trials present at both (a gap grows only where its CI lies above 0); "
+            "each such row is one comparison at the CI's level, outside the claims table's Holm "
+            "family: among several rows one may exclude 0 by chance",
         ]
     )
     return t

@@ -99,7 +99,7 @@ def these_classes(sweeps: int, designs=("8 x 2", "10 x 2", "120 x 5")) -> list[R
     for name in (*designs, "10 x 2, 3 one-seed"):
         base = name.split(",")[0]
         triples, seeds = DESIGNS[base]
-        rng = np.random.default_rng(hash(name) % 2**32)
+        rng = np.random.default_rng(sum(map(ord, name)))  # deterministic, unlike hash()
         fixed, values = _crossed(rng, triples, seeds, sweeps, 0.05, 0.01, _uneven_seed_sd)
         values = 0.6 + values
         if "one-seed" in name:
@@ -155,6 +155,24 @@ def improvement(sweeps: int, designs=("8 x 1", "10 x 1", "40 x 1")) -> list[Row]
             ]
             cells = f"{len(triples) * seeds} cells"
             rows.append(measure(f"{name} ({cells})", "P(X>Y)", NEW_CLASS, est, p, p, UNIT))
+    return rows
+
+
+def no_difference(sweeps: int, designs=("8 x 1", "10 x 1")) -> list[Row]:
+    """P(X > Y) = 0.5 exactly: X - Y = class effects (sd 1) + triple (0.2) + seed (0.2)
+    noise, centred at 0; with class effects this large every cell agrees in some sweeps,
+    where the interval must still hold 0.5 (issue 23: 91.0% on 8 x 1 before)."""
+    rows = []
+    for name in designs:
+        triples, seeds = DESIGNS[name]
+        rng = np.random.default_rng(50 + len(triples))
+        _, d = _crossed(rng, triples, seeds, sweeps, 1.0, 0.2, 0.2)
+        intervals = Intervals(triples, seeds)
+        est = [
+            intervals.probability_of_improvement(d[r], np.zeros_like(d[r]), kind=NEW_CLASS)
+            for r in range(sweeps)
+        ]
+        rows.append(measure(name, "P(X>Y) = 0.5, class sd 1", NEW_CLASS, est, 0.5, 0.5, UNIT))
     return rows
 
 
@@ -225,6 +243,7 @@ def main() -> None:
         bounded_rates(n, class_sd=0.3),
         bounded_rates(n, class_sd=0.5),
         improvement(n),
+        no_difference(n),
         band(n),
     ):
         for r in rows:

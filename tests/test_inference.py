@@ -6,6 +6,7 @@ import itertools
 
 import numpy as np
 import pytest
+import simulate_bounds as bounds_sim
 import simulate_coverage as sim
 from scipy import stats as sps
 
@@ -27,6 +28,7 @@ from analysis.inference import (
     tost,
 )
 from analysis.stats import Estimate
+from fakedet.protocol import BALANCED_TRIPLES
 
 nan = np.nan
 ALL = list(itertools.combinations(range(10), 3))
@@ -165,14 +167,21 @@ def test_probability_of_improvement_exact():
     for kind in (THESE_CLASSES, NEW_CLASS):
         p = Intervals(FOUR, 2, 200).probability_of_improvement(x, y, kind=kind)
         assert p.value == pytest.approx(4 / 7) and p.n == 7 and 0 <= p.low <= p.high <= 1
-    # every cell agrees: Clopper-Pearson for 8 of 8 wins, not [1, 1]
+    # every cell agrees: Clopper-Pearson for all wins over the independent cells, not [1, 1];
+    # for a new class each cell rests on 3 classes, so 10 classes give 10 / 3 of them: the
+    # pilot's 8 of 8 wins cannot name a winner (issue 23: 9% of sweeps at P = 0.5 did)
     pilot = Intervals(sim.PILOT, 1).probability_of_improvement(
         np.ones((8, 1)), np.zeros((8, 1)), kind=NEW_CLASS
     )
-    assert (pilot.value, pilot.high) == (1, 1) and pilot.low == pytest.approx(0.025 ** (1 / 8))
-    # for a new class at most the classes count: 4 of 4, though there are 7 cells
+    assert (pilot.value, pilot.high) == (1, 1) and pilot.low == pytest.approx(0.025 ** (3 / 10))
+    assert pilot.low < 0.5
+    these = Intervals(sim.PILOT, 2).probability_of_improvement(
+        np.ones((8, 2)), np.zeros((8, 2)), kind=THESE_CLASSES
+    )
+    assert these.low == pytest.approx(0.025 ** (1 / 16))  # these classes: the 16 cells
+    # 4 classes: 4 / 3 units, though there are 7 cells
     p = Intervals(FOUR, 2, 50).probability_of_improvement(x + 9, y, kind=NEW_CLASS)
-    assert p.value == 1 and p.low == pytest.approx(0.025 ** (1 / 4))
+    assert p.value == 1 and p.low == pytest.approx(0.025 ** (3 / 4))
 
 
 def test_shape_and_kind_errors():
@@ -252,6 +261,48 @@ def test_class_gap_by_brute_force():
     assert (g.difference.low, g.difference.high) == pytest.approx(
         (g.difference.value - half, g.difference.value + half)
     )
+
+
+def test_a_difference_of_two_rates_at_one_keeps_their_floor():
+    """Issue 23's reproduction: two all-ones arrays on 10 x 1 gave 0.0 [0.0, 0.0] and TOST
+    "equivalent"; the difference keeps the rates' floor, Clopper-Pearson over the units."""
+    design, ones = Intervals(BALANCED_TRIPLES[:10], 1), np.ones((10, 1))
+    rate = design.mean(ones, kind=NEW_CLASS, bounds=UNIT)
+    assert (rate.value, rate.high) == (1.0, 1.0) and rate.low == pytest.approx(0.025 ** (1 / 10))
+    d = design.difference(ones, ones, kind=NEW_CLASS, bounds=SIGNED)
+    assert d.value == 0 and (d.low, d.high) == pytest.approx((rate.low - 1, 1 - rate.low))
+    assert tost(d, 0.05) == "inconclusive"
+    assert p_value(d, d.low, "above") == pytest.approx(0.025)  # p-values follow the interval
+    # these classes: seeds that agree within every triple, both rates at 1
+    two = Intervals(BALANCED_TRIPLES[:10], 2)
+    d = two.difference(np.ones((10, 2)), np.ones((10, 2)), kind=THESE_CLASSES, bounds=SIGNED)
+    assert d.low < -0.1 and d.high > 0.1 and tost(d, 0.05) == "inconclusive"
+    # the tables' path (several metrics at once) and the per-class gap do the same
+    many = two.differences(np.ones((2, 10, 2)), np.ones((2, 10, 2)), kind=NEW_CLASS)
+    assert all(e.low < -0.2 and e.high > 0.2 for e in many)
+    gap = two.class_gap(np.ones((10, 2)), np.ones((10, 2)), 0, kind=NEW_CLASS, bounds=UNIT)
+    assert gap.difference.low < 0 < gap.difference.high
+    # away from the ends the difference's own interval stands
+    x = np.random.default_rng(0).uniform(0.4, 0.6, (10, 2))
+    alone = two.mean(x - 0.1, kind=NEW_CLASS, bounds=SIGNED)
+    paired = two.difference(x, np.full((10, 2), 0.1), kind=NEW_CLASS, bounds=SIGNED)
+    assert (paired.low, paired.high) == pytest.approx((alone.low, alone.high))
+
+
+def test_a_point_interval_never_shows_equivalence():
+    assert tost(Estimate(0.0, 0.0, 0.0), 0.05) == "inconclusive"
+    assert tost(Estimate(0.2, 0.2, 0.2), 0.05) == "not equivalent"
+
+
+@pytest.mark.parametrize("n,s", [(20, 5), (40, 2), (40, 3), (40, 5), (60, 2), (120, 2)])
+def test_rounding_never_gives_a_point_interval_at_an_end(n, s):
+    """Weights summing to 1 - 1e-16 put the mean of ones a hair below 1: it is at 1."""
+    design = Intervals(BALANCED_TRIPLES[:n], s)
+    e = design.mean(np.ones((n, s)), kind=THESE_CLASSES, bounds=UNIT)
+    assert e.value == e.high == 1.0 and e.low == pytest.approx(0.025 ** (1 / (n * s)))
+    held, seen = np.zeros((n, s)), np.ones((n, s))  # class 0's gap at -1
+    g = design.class_gap(held, seen, 0, kind=THESE_CLASSES, bounds=UNIT).difference
+    assert g.value == g.low == -1.0 and g.high > -1.0
 
 
 # --- coverage by simulation: 10 classes, all 120 triples, 5 seeds -------------------------
@@ -387,6 +438,24 @@ def test_probability_of_improvement_covers_and_never_collapses():
     rows = sim.improvement(300)
     _assert_rows(rows, at_least=0.95)
     assert all(r.width > 0.2 for r in rows)  # the classes bound what all-agreeing cells say
+
+
+def test_probability_of_improvement_names_no_winner_under_no_difference():
+    """P = 0.5, class-dominated effects, the pilot's 8 x 1 and 10 x 1: at least 93%."""
+    _assert_rows(sim.no_difference(1000))
+
+
+def test_new_class_simulation_near_one_runs_and_the_mid_range_passes():
+    """The fast version of tests/simulate_bounds.py (per-class logit-normal rates, binomial
+    trials): intervals stay inside their ranges in every cell run here, and at a mean rate
+    of 0.70 the mean and the gap meet the target (>= 93%, each side <= 4%). Near 1 they do
+    not yet: see the table in docs/method.md."""
+    for design in ("10 x 1", "20 x 2"):
+        for row in bounds_sim.cell(design, 0.70, 1.2, 400):
+            print(row)
+            assert row.passes, row
+    for row in bounds_sim.cell("10 x 1", 0.995, 2.0, 100):  # runs, inside [0, 1] / [-1, 1]
+        assert 0 < row.width < 1, row
 
 
 def test_band_coverage_is_the_order_statistic_value():

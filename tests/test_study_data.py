@@ -53,5 +53,6 @@ def test_the_study_summarises_with_every_table(tmp_path):
 def test_the_planner_fits_the_study(capsys):
     plan.main(["--results", str(ROOT), "--format", "json"])
     out = json.loads(capsys.readouterr().out)
-    assert out["upper_bounds"]  # 10 triples x 1 seed separate no part
+    assert out["not_separated"]  # 10 triples x 1 seed separate no part
+    assert out["decision"]["a new class"]["verdict"] == "undecided"  # the ranges span both
     assert set(out["floor"]["recall_gap"]) == set(ARCHS)

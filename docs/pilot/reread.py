@@ -17,7 +17,18 @@ from scipy import stats as sps
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
-from analysis.inference import SIGNED, UNIT, _sizes, greater_than, holm, interval, p_value, tost
+from analysis.inference import (
+    SIGNED,
+    UNIT,
+    _combined,
+    _sizes,
+    greater_than,
+    holm,
+    interval,
+    p_value,
+    tost,
+)
+from analysis.render import fmt_estimate
 from analysis.stats import Estimate, Spread
 
 D = json.loads((HERE / "summary.json").read_text())
@@ -47,7 +58,7 @@ def rebuild(c, level, bounds, binary=False):
         np.array([se]),
         np.array([bounds[0]]),
         np.array([bounds[1]]),
-        np.array([UNITS]),
+        np.array([10 / 3 if binary else UNITS]),  # P(X>Y): each cell holds 3 classes
         binary,
     )
     s = Spread(se, DF, bounds, float(size[0]), float(cap[0]))
@@ -56,7 +67,13 @@ def rebuild(c, level, bounds, binary=False):
 
 
 def fmt(e, approx=False):
-    return f"{e.value:.2f} [{e.low:.2f}, {e.high:.2f}]" + (" (at least)" if approx else "")
+    return fmt_estimate(e, 2, ", ") + (" (at least)" if approx else "")
+
+
+def gap(seen, unseen, gap_cell):
+    """The gap's interval widened to the floors of its parts (seen and unseen rates)."""
+    parts = [rebuild(c, 0.95, b)[0] for c, b in ((seen, UNIT), (unseen, UNIT), (gap_cell, SIGNED))]
+    return _combined(*parts, 0.95)
 
 
 def old(c):
@@ -113,7 +130,7 @@ for (claim, test, c, e, poi, pe, vb, va, p, approx), k in zip(rows, kept, strict
 print("\n## training gaps (seen - unseen), a new class\n")
 for r in T["training"]["rows"]:
     c = r[6]
-    e, _ = rebuild(c, 0.95, SIGNED)
+    e = gap(r[4], r[5], c)
     print(
         r[0],
         r[1],
@@ -139,12 +156,13 @@ for r in T["training"]["rows"]:
 print("\n## detector table\n")
 for r in T["detector"]["rows"]:
     outs = []
-    for c, b in zip(r[3:], (UNIT, UNIT, SIGNED), strict=False):
+    for c, b in zip(r[3:5], (UNIT, UNIT), strict=False):
         outs.append(fmt(rebuild(c, 0.95, b)[0]))
+    outs.append(fmt(gap(r[3], r[4], r[5])))
     print(r[0], r[1], r[2], " | ".join(outs))
 
 print("\n## gap table")
 for r in T["gap"]["rows"]:
-    print(r[0], r[1], "gap(new)", old(r[4]), "->", fmt(rebuild(r[4], 0.95, SIGNED)[0]))
+    print(r[0], r[1], "gap(new)", old(r[4]), "->", fmt(gap(r[2], r[3], r[4])))
 
 print("\n## band coverage: 8 trials -> [min, max] holds a new run with chance 7/9 = 77.8%")
