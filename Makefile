@@ -1,10 +1,12 @@
-# Two commands on a fresh machine: `make demo` (the main job, small and local) and `make test`.
+# Two commands on a fresh machine: `make demo` (the main job, small and local) and `make test`
+# (the fast tests). Every target runs the venv's own python, so no activation is needed;
+# for the README's plain `python ...` commands, `source .venv/bin/activate` first.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_RESULTS ?= demo-results
 
-.PHONY: install data demo pilot study study-exports fake-cluster test lint bench clean
+.PHONY: install data demo pilot study study-exports fake-cluster test test-all lint bench clean
 
 install: $(VENV)/.installed
 
@@ -60,7 +62,12 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The fast tests (minutes on 2 cores): everything but the tests marked slow.
 test: data lint
+	$(BIN)/python -m pytest -q -m "not slow"
+
+# Every test, the slow ones too (sweeps on Ray, the fake cluster, S3): what CI runs.
+test-all: data lint
 	$(BIN)/python -m pytest -q
 
 bench: data

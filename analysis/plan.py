@@ -72,6 +72,7 @@ from analysis.render import Percent, TableData, half_width, rich_table
 from analysis.stats import Estimate
 from fakedet.errors import ArgumentParser, UserError, exit_on_user_error
 from fakedet.protocol import BALANCED_TRIPLES
+from fakedet.status import stderr_console, step
 
 TRIPLES = (10, 20, 30, 40, 60, 120)
 SEEDS = (1, 2, 3, 5)
@@ -635,8 +636,8 @@ def build_parser() -> ArgumentParser:
         default=DEFAULT_QUANTITY,
         help=f"the quantity to plan for: {', '.join(QUANTITIES)} (default {DEFAULT_QUANTITY})",
     )
-    p.add_argument("--archs", help="only these architectures (comma-separated)")
-    p.add_argument("--format", default="table", choices=("table", "json"))
+    p.add_argument("--archs", help="only these architectures, comma-separated (default: all)")
+    p.add_argument("--format", default="table", choices=("table", "json"), help="output format")
     p.add_argument("--protocol", help="protocol to fit (default: the most common)")
     return p
 
@@ -659,8 +660,12 @@ def main(argv: list[str] | None = None) -> None:
         raise UserError(f"unknown quantity {args.quantity!r}; valid: {', '.join(QUANTITIES)}")
     if not args.target > 0:
         raise UserError(f"--target must be a positive half-width, got {args.target}")
-    grid = load_grid(args.results, args.archs, args.protocol)
-    plan = make_plan(grid, args.quantity, args.target)
+    status = stderr_console()
+    with step(status, f"loading results from {args.results}"):
+        grid = load_grid(args.results, args.archs, args.protocol)
+    designs = f"{len(TRIPLES) * len(SEEDS)} designs x {REPLICATES} simulated sweeps"
+    with step(status, f"fitting, simulating {designs} (a minute or two on 2 cores)"):
+        plan = make_plan(grid, args.quantity, args.target)
     if args.format == "json":
         sys.stdout.write(to_json(plan, args.results) + "\n")
         return

@@ -33,10 +33,9 @@ from typing import Protocol
 import pyarrow.fs as pafs
 import torch
 
+from fakedet.config import DEFAULT_MINUTES
 from fakedet.store import ResultsStore
 
-DEFAULT_MINUTES = 10.0
-"""Save at least this often (besides every evaluation checkpoint)."""
 CHECKPOINT_DIR = "_checkpoints"
 FORMAT = 1
 

@@ -23,6 +23,10 @@ DEFAULT_EVAL_AT = (1, 2, 5, 10, 20, 50, 100)  # epochs; those inside the budget 
 MAX_SEED = 2**63 - 1
 DEFAULT_CROSS_FAKES = 10_000  # fakes per cross-architecture evaluation (and detector suite)
 
+DEFAULT_MINUTES = 10.0
+"""A running trial saves its training state at least this often (minutes), besides every
+evaluation checkpoint (`fakedet.checkpoint`)."""
+
 
 def parse_eval_at(text: str | None) -> tuple[float, ...] | None:
     """'--eval-at' -> epochs: None (default ladder), 'none' -> (), '0.5,1,2' -> (0.5, 1, 2)."""
@@ -64,14 +68,18 @@ class Budget:
         metadata=_option("data protocol: 'seed' (the report's) or 'official'", choices=PROTOCOLS),
     )
     epochs: int | None = field(
-        default=None, metadata=_option("override the recipe's epochs", type=int)
+        default=None,
+        metadata=_option("override the recipe's epochs (default: the recipe's)", type=int),
     )
     max_steps: int | None = field(
-        default=None, metadata=_option("stop training after this many steps", type=int)
+        default=None,
+        metadata=_option("stop training after this many steps (default: no cap)", type=int),
     )
     eval_limit: int | None = field(
         default=None,
-        metadata=_option("cap real images per evaluation suite (quick runs)", type=int),
+        metadata=_option(
+            "cap real images per evaluation suite, for quick runs (default: no cap)", type=int
+        ),
     )
     eval_at: tuple[float, ...] | None = field(
         default=None,
@@ -84,7 +92,7 @@ class Budget:
     overrides: dict = field(
         default_factory=dict,
         metadata=_option(
-            "override a recipe field (repeatable)",
+            "override a recipe field, repeatable (default: none)",
             flag="--set",
             action="append",
             metavar="FIELD=VALUE",

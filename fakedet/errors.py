@@ -53,8 +53,27 @@ def exit_on_user_error(main: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
+class DefaultsHelpFormatter(argparse.HelpFormatter):
+    """`--help` shows every option's default: `(default: X)` appended where the help does
+    not already say it; an option without a value (None, False, []) says nothing more, its
+    help says what leaving it out means."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        silent = default is None or default is False or default in ([], argparse.SUPPRESS)
+        if "default" in text or silent or not action.option_strings:
+            return text
+        return f"{text} (default: %(default)s)"
+
+
 class ArgumentParser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line (`error: ...`) and exit status 2."""
+    """argparse, but a usage error is one line (`error: ...`) and exit status 2, and
+    `--help` shows the defaults (`DefaultsHelpFormatter`)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", DefaultsHelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         print(f"error: {message} (see {self.prog} --help)", file=sys.stderr)

@@ -15,8 +15,8 @@ from collections.abc import Callable, Sequence
 
 import torch
 
-from fakedet.checkpoint import DEFAULT_MINUTES, Checkpoint, Sink, StoreSink, checkpoint_name
-from fakedet.config import TrialConfig
+from fakedet.checkpoint import Checkpoint, Sink, StoreSink, checkpoint_name
+from fakedet.config import DEFAULT_MINUTES, TrialConfig
 from fakedet.data import FashionMNIST
 from fakedet.evaluate import Evaluator
 from fakedet.pack import PACK_FIELDS, pack_group, train_pack

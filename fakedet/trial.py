@@ -15,19 +15,28 @@ scores and the metric rows; the metrics file comes last and marks the trial comp
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
-
-from fakedet.checkpoint import DEFAULT_MINUTES, Sink
-from fakedet.config import Budget, TrialConfig, add_budget_args, make_config
-from fakedet.data import FashionMNIST
+from fakedet.config import DEFAULT_MINUTES, Budget, TrialConfig, add_budget_args, make_config
 from fakedet.errors import ArgumentParser, UserError, exit_on_user_error, first_line
-from fakedet.gan_job import run_gan
-from fakedet.models import ARCHS
-from fakedet.store import ResultsStore
-from fakedet.train import pick_device
+from fakedet.protocol import SEED_TRAIN_IMAGES
+from fakedet.recipe import RECIPES, total_steps
+
+if TYPE_CHECKING:  # torch loads inside the functions: `--help` answers before it
+    import torch
+
+    from fakedet.checkpoint import Sink
+    from fakedet.data import FashionMNIST
+    from fakedet.store import ResultsStore
+
+RECORDS = Path(__file__).resolve().parents[1] / "bench" / "results"
+"""The committed benchmark records (`bench/results/throughput-<device>.json`)."""
+QUICK_SECONDS = 600
+"""A trial expected to train longer than this (or of unknown cost) needs `--yes`."""
 
 
 # --- run -----------------------------------------------------------------------------------
@@ -53,6 +62,8 @@ def run_trial(
         A summary: status ('done' or 'skipped'), key, steps, seconds, and each suite's
         headline value at the final checkpoint for a done trial.
     """
+    from fakedet.gan_job import run_gan
+
     (summary,) = run_gan([cfg], data, store, device, force, on_step, classifier, sink, minutes)
     return summary
 
@@ -60,6 +71,10 @@ def run_trial(
 # --- command line --------------------------------------------------------------------------
 def check_device(name: str | None) -> torch.device:
     """The device a user asked for, or one clear error."""
+    import torch
+
+    from fakedet.train import pick_device
+
     try:
         device = pick_device(name)
         torch.empty(0, device=device)
@@ -68,18 +83,59 @@ def check_device(name: str | None) -> torch.device:
     return device
 
 
+def expected_training(cfg: TrialConfig, device_type: str) -> tuple[float, str] | None:
+    """(seconds, source) of training `cfg` at the committed benchmark record's speed for
+    this kind of device (`bench/results/throughput-<cpu|cuda>.json`, fast path), or None
+    without a record for it. Evaluation and writing are not counted."""
+    path = RECORDS / f"throughput-{device_type}.json"
+    if not path.is_file():
+        return None
+    record = json.loads(path.read_text())
+    ms = record["results"].get(cfg.arch, {}).get("fast_ms_per_step")
+    if ms is None:
+        return None
+    steps = total_steps(cfg.recipe, SEED_TRAIN_IMAGES, cfg.max_steps)
+    return steps * ms / 1000, f"{path.name}: {record['machine']}, {record['date'][:10]}"
+
+
+def describe(cfg: TrialConfig, device_type: str) -> tuple[str, float | None]:
+    """One line saying what the trial runs and its expected training time; the seconds."""
+    steps = total_steps(cfg.recipe, SEED_TRAIN_IMAGES, cfg.max_steps)
+    epochs = steps / cfg.steps_per_epoch(SEED_TRAIN_IMAGES)
+    line = f"about to run {cfg.key}: {steps:,} steps ({epochs:.3g} epochs) on {device_type}"
+    expected = expected_training(cfg, device_type)
+    if expected is None:
+        return f"{line}; no benchmark record for {cfg.arch} on {device_type}", None
+    seconds, source = expected
+    return f"{line}, training about {_duration(seconds)} ({source})", seconds
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"
+
+
 def build_parser() -> ArgumentParser:
     p = ArgumentParser(
         prog="python -m fakedet",
         description="Train one DCGAN on 7 Fashion-MNIST classes and evaluate its "
-        "discriminator as a fake-image detector.",
+        "discriminator as a fake-image detector. It first says what it runs and how long "
+        f"training takes at the committed benchmark's speed; a trial over {QUICK_SECONDS // 60} "
+        "minutes (the recipes' full budgets: hours on a CPU) starts only with --yes. Quick "
+        "runs: --epochs 1, --max-steps 200, --eval-limit 2000.",
     )
-    p.add_argument("--arch", default="brownlee", help=f"architecture: {', '.join(ARCHS)}")
+    p.add_argument("--arch", default="brownlee", help=f"architecture: {', '.join(RECIPES)}")
     p.add_argument("--held-out", default="0,6,9", help="3 held-out class ids, e.g. 0,6,9")
     p.add_argument("--seed", type=int, default=0, help="trial seed (split and training)")
     p.add_argument("--results", default="results", help="results root: a path or a URI (s3://)")
     p.add_argument("--device", help="cpu, cuda, cuda:1 (default: CUDA when visible)")
     p.add_argument("--force", action="store_true", help="rerun even if results exist")
+    p.add_argument(
+        "--yes",
+        action="store_true",
+        help=f"start a trial expected to train longer than {QUICK_SECONDS // 60} minutes",
+    )
     p.add_argument(
         "--no-quality",
         action="store_true",
@@ -99,29 +155,43 @@ def load_classifier(dataset, out):
     """The user cache's Fashion-MNIST classifier for the fakes' quality (trained on first
     use, with a status line while it trains)."""
     from fakedet import quality
+    from fakedet.status import step
 
     def training(message: str) -> None:
         out.print(f"training the Fashion-MNIST classifier for the fakes' quality, once ({message})")
 
-    with out.status("loading the Fashion-MNIST classifier for the fakes' quality"):
+    with step(out, "loading the Fashion-MNIST classifier for the fakes' quality"):
         return quality.load_or_train(dataset, on_train=training)
 
 
 @exit_on_user_error
 def main(argv: list[str] | None = None) -> None:
-    from fakedet import console
-    from fakedet import data as fmnist
+    from rich.console import Console
+
+    from fakedet.status import step
 
     args = build_parser().parse_args(argv)
     cfg = make_config(args.arch, args.seed, args.held_out, Budget.from_args(args))
-    device = check_device(args.device)
+    out = Console()
+    with step(out, "loading torch"):
+        from fakedet import console
+        from fakedet import data as fmnist
+        from fakedet.store import ResultsStore
+
+        device = check_device(args.device)
     store = ResultsStore(args.results)
     store.check_writable()
-    out = console.Console()
     if store.is_complete(cfg) and not args.force:
         out.print(f"[yellow]skipped[/] {cfg.key}: results exist (use --force to rerun)")
     else:
-        dataset = fmnist.load(args.data_dir)
+        line, seconds = describe(cfg, device.type)
+        out.print(line, highlight=False)
+        if not args.yes and (seconds is None or seconds > QUICK_SECONDS):
+            raise UserError(
+                "not started: add --yes to run it, or shrink it (--epochs 1, --max-steps 200)"
+            )
+        with step(out, "loading Fashion-MNIST"):
+            dataset = fmnist.load(args.data_dir)
         classifier = None if args.no_quality else load_classifier(dataset, out)
         with console.training_progress(out, f"training {cfg.key}") as on_step:
             summary = run_trial(

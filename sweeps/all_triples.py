@@ -9,21 +9,22 @@
         python sweeps/all_triples.py --address auto --results s3://bucket/run
 
 Rerunning the same command after an interruption finishes only what is missing.
+Ray and torch load after the arguments are parsed, so `--help` answers at once; each
+step that takes a while says so (a spinner on a terminal, a line in a log).
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
 
-import ray
 from rich.console import Console
 
-from fakedet import data as fmnist
-from fakedet.checkpoint import DEFAULT_MINUTES
-from fakedet.config import DEFAULT_CROSS_FAKES, Budget, add_budget_args
+from fakedet.config import DEFAULT_CROSS_FAKES, DEFAULT_MINUTES, Budget, add_budget_args
 from fakedet.errors import ArgumentParser, UserError, exit_on_user_error
-from fakedet.store import ResultsStore
-from sweeps import cluster, estimate, progress, run
+from fakedet.status import step
+from sweeps import estimate
 from sweeps.spec import (
     SweepSpec,
     cross_pairs,
@@ -93,7 +94,8 @@ def build_parser() -> ArgumentParser:
         "MLflow at URI, e.g. sqlite:///mlflow.db (pip install fakedet[mlflow])")  # fmt: skip
     arg("--preset", choices=PRESETS, help="smoke: every phase in minutes on a CPU; pilot: "
         "150 steps on 8 triples (under an hour on 2 CPU cores); study-1epoch: the study of "
-        "docs/study-1epoch, 1 epoch on 10 balanced triples (hours on 2 CPU cores)")  # fmt: skip
+        "docs/study-1epoch, 1 epoch on 10 balanced triples (hours on 2 CPU cores); a preset "
+        "fills the options left at their defaults (default: none)")  # fmt: skip
     arg("--smoke", action="store_true", help="the same as --preset smoke")
     arg("--dry-run", action="store_true", help="print the plan and exit")
     arg("--no-quality", action="store_true",
@@ -117,6 +119,8 @@ def parse_args(argv: list[str] | None) -> tuple:
     if args.checkpoint_minutes <= 0:
         raise UserError(f"--checkpoint-minutes {args.checkpoint_minutes:g}: must be > 0")
     if args.mlflow:
+        from sweeps import run
+
         run.check_mlflow(args.mlflow)
     args.pack = parse_pack(args.pack)
     if args.gpus_per_trial < 0 or args.cpus_per_trial <= 0:
@@ -172,6 +176,8 @@ class Inputs:
 
     def data(self):
         if self._data is None:
+            from fakedet import data as fmnist
+
             self._data = fmnist.load(self.data_dir)
         return self._data
 
@@ -190,12 +196,16 @@ class Inputs:
 
     def data_ref(self):
         if self._data_ref is None:
+            import ray
+
             self._data_ref = ray.put(self.data())
         return self._data_ref
 
     def classifier_ref(self):
         state = self.classifier()
         if self._classifier_ref is None and state is not None:
+            import ray
+
             self._classifier_ref = ray.put(state)
         return self._classifier_ref
 
@@ -204,13 +214,21 @@ class Inputs:
 def main(argv: list[str] | None = None) -> int:
     args, spec = parse_args(argv)
     trials = spec.trials()  # validates every trial before anything starts
-    store = ResultsStore(args.results)
     console = Console()
+    with step(console, "loading Ray and torch"):
+        import ray
 
-    joined = cluster.connect(args.address, args.num_cpus, args.num_gpus) != "local"
+        from fakedet.store import ResultsStore
+        from sweeps import cluster, progress, run
+
+    store = ResultsStore(args.results)
+    where = args.address or os.environ.get("RAY_ADDRESS") or "a new local Ray"
+    with step(console, f"connecting to {where}"):
+        joined = cluster.connect(args.address, args.num_cpus, args.num_gpus) != "local"
     store.check_writable()
     resources = cluster.prepare(args, joined, console)
-    done = {t.key for t in trials if store.is_complete(t)}
+    with step(console, f"checking which of the {len(trials)} trials are complete"):
+        done = {t.key for t in trials if store.is_complete(t)}
     todo = [t for t in trials if t.key not in done]
     console.print(progress.plan_table(spec, todo, len(trials), len(done), resources,
                                       cluster.resources()))  # fmt: skip
@@ -223,6 +241,8 @@ def main(argv: list[str] | None = None) -> int:
     elif args.pack == "auto":
         console.print(f"packs: {why}")
     if args.dry_run:
+        with step(console, "stopping Ray" if not joined else "leaving the Ray cluster"):
+            ray.shutdown()
         return 0
 
     status = progress.LiveStatus(len(trials), len(done))
@@ -262,8 +282,16 @@ def main(argv: list[str] | None = None) -> int:
     for key, line in problems.items():
         console.print(f"[red]failed[/] {key}: {line}")
     console.print(f"results: {store.root}")
+    with step(console, "stopping Ray" if not joined else "leaving the Ray cluster"):
+        ray.shutdown()
     return 1 if problems else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # Everything is written and Ray is stopped: skip the interpreter's teardown of torch and
+    # Ray (several seconds of silence after the last line on 2 busy cores).
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

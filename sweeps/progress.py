@@ -1,9 +1,16 @@
-"""What the sweep's driver shows: the plan, a live status per phase, and the summary."""
+"""What the sweep's driver shows: the plan, a live status per phase, and the summary.
+
+On a terminal the live status is a table rich redraws twice a second; elsewhere (a log
+file, a pipe, a Ray job's log) it is one line, printed when the phase or a count changes
+and at least every `HEARTBEAT` seconds while nothing does.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from ray import tune
 from rich.console import Group
@@ -87,25 +94,36 @@ class LiveStatus(tune.Callback):
         else:
             self.done += 1
 
-    def table(self) -> Table:
+    def counts(self) -> dict[str, str]:
+        """The status's columns: done, running, pending, failed, retries, per hour, ETA."""
         elapsed = max(time.time() - self.t0, 1e-9)
         rate = self.done / elapsed * 3600
         left = self.total - self.already - self.done - len(self.failed)
         eta = f"{left / rate * 3600:,.0f} s" if rate > 0 and left > 0 else "-"
-        t = Table(title=f"sweep: {self.phase}", show_header=True)
-        for col in ("done", "running", "pending", "failed", "retries", "per hour", "ETA"):
-            t.add_column(col, justify="right")
         running = sum(self.size.get(t, 1) for t in self.running - self.skipped)
-        t.add_row(
-            f"{self.already + self.done}/{self.total}",
-            str(running),
-            str(max(left - running, 0)),
-            str(len(self.failed)),
-            str(self.retries),
-            f"{rate:,.0f}",
-            eta,
-        )
+        return {
+            "done": f"{self.already + self.done}/{self.total}",
+            "running": str(running),
+            "pending": str(max(left - running, 0)),
+            "failed": str(len(self.failed)),
+            "retries": str(self.retries),
+            "per hour": f"{rate:,.0f}",
+            "ETA": eta,
+        }
+
+    def table(self) -> Table:
+        counts = self.counts()
+        t = Table(title=f"sweep: {self.phase}", show_header=True)
+        for col in counts:
+            t.add_column(col, justify="right")
+        t.add_row(*counts.values())
         return t
+
+    def line(self) -> str:
+        """The status as one line, elapsed time first (for logs)."""
+        counts = self.counts()
+        parts = ", ".join(f"{v} {k}" for k, v in counts.items() if k not in ("per hour", "ETA"))
+        return f"[{time.time() - self.t0:,.0f} s] sweep: {self.phase}: {parts}, ETA {counts['ETA']}"
 
     def running_table(self) -> Table:
         """Each running trial's step and its latest checkpoint's figures (a pack: its
@@ -141,8 +159,37 @@ def _current_status() -> LiveStatus:
     return LiveStatus.current or LiveStatus(0, 0)
 
 
-def live(status: LiveStatus, console) -> Live:
-    return Live(status, console=console, refresh_per_second=2, transient=False)
+HEARTBEAT = 60.0
+"""Seconds between status lines in a log while no count changes."""
+
+
+@contextlib.contextmanager
+def live(status: LiveStatus, console, heartbeat: float = HEARTBEAT) -> Iterator[None]:
+    """Show `status` while the block runs: a live table on a terminal, else log lines."""
+    if console.is_terminal:
+        with Live(status, console=console, refresh_per_second=2, transient=False):
+            yield
+        return
+    stop = threading.Event()
+
+    def report():
+        shown, last = None, 0.0
+        while True:
+            now = (status.phase, *(v for k, v in status.counts().items() if k != "per hour"))
+            if now[:-1] != shown or time.time() - last >= heartbeat:  # ETA alone: heartbeat
+                console.print(status.line(), highlight=False)
+                shown, last = now[:-1], time.time()
+            if stop.wait(0.5):
+                return
+
+    thread = threading.Thread(target=report, name="sweep-status", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        console.print(status.line(), highlight=False)
 
 
 def plan_table(spec: SweepSpec, todo, n_total: int, n_done: int, resources, cluster) -> Table:

@@ -31,8 +31,12 @@ os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # Tune prints nothing at verbo
 import ray  # noqa: E402
 from ray import tune  # noqa: E402
 
-from fakedet.checkpoint import DEFAULT_MINUTES  # noqa: E402
-from fakedet.config import TrialConfig, from_tune, tune_point  # noqa: E402
+from fakedet.config import (  # noqa: E402
+    DEFAULT_MINUTES,  # noqa: E402
+    TrialConfig,
+    from_tune,
+    tune_point,
+)
 from fakedet.cross import cross_evaluate  # noqa: E402
 from fakedet.data import FashionMNIST  # noqa: E402
 from fakedet.detector import DetectorRecipe  # noqa: E402
