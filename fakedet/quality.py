@@ -372,7 +372,9 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     (mu_a, s_a), (mu_b, s_b) = _gaussian(a), _gaussian(b)
     if mu_a.shape != mu_b.shape:
         raise ValueError(f"feature widths differ: {mu_a.shape[0]} and {mu_b.shape[0]}")
-    covmean = scipy.linalg.sqrtm(s_a @ s_b)
+    with warnings.catch_warnings():  # features of dead ReLU units make S_a S_b singular
+        warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
+        covmean = scipy.linalg.sqrtm(s_a @ s_b)
     if not np.isfinite(covmean).all():  # singular product: nudge both, as pytorch-fid does
         eps = np.eye(len(s_a)) * 1e-6
         covmean = scipy.linalg.sqrtm((s_a + eps) @ (s_b + eps))
