@@ -91,7 +91,8 @@ def build_parser() -> ArgumentParser:
         help="a trial saves its state at every evaluation and at least this often; a "
         "trial retried (or restored) resumes from it")  # fmt: skip
     arg("--mlflow", metavar="URI", help="also log every trial's parameters and curves to "
-        "MLflow at URI, e.g. sqlite:///mlflow.db (pip install fakedet[mlflow])")  # fmt: skip
+        "MLflow at URI, e.g. sqlite:///mlflow.db (pip install fakedet[mlflow]; default: none, "
+        "no MLflow)")  # fmt: skip
     arg("--preset", choices=PRESETS, help="smoke: every phase in minutes on a CPU; pilot: "
         "150 steps on 8 triples (under an hour on 2 CPU cores); study-1epoch: the study of "
         "docs/study-1epoch, 1 epoch on 10 balanced triples (hours on 2 CPU cores); a preset "
