@@ -91,7 +91,8 @@ def test_smoke_sweep_with_logical_gpus(tmp_path, data_dir):
     assert again.returncode == 0, again.stderr
     assert "training the Fashion-MNIST classifier" not in again.stdout  # nothing to run
     summary = run_cli("-m", "analysis.summarize", "--results", str(root),
-                      "--tables", "quality,robustness", "--resamples", "200")  # fmt: skip
+                      "--tables", "quality,robustness", "--resamples", "200",
+                      env={"COLUMNS": "200"})  # fmt: skip
     assert summary.returncode == 0, summary.stderr
     assert "Frechet distance" in summary.stdout and "JPEG q75" in summary.stdout
     assert {p: p.stat().st_mtime_ns for p in metric_files(root)} == mtimes
