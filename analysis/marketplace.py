@@ -63,7 +63,7 @@ def quality(grid: MetricGrid, checkpoints: dict[float, MetricGrid]) -> TableData
         interval=kind,
         keys=2,
     )
-    measured = present(grid, FID) or any(present(g, FID) for _, g in stages)
+    measured = any(present(g, FID) for _, g in stages)  # stages end with the final grid
     if measured:
         for arch in grid.gans:
             for m in [*QUALITY_MEASURES, *DETECTION]:
