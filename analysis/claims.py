@@ -29,7 +29,6 @@ from analysis.inference import (
     BOUNDED_CAPTION,
     CAPTIONS,
     NEW_CLASS,
-    difference_bounds,
     greater_than,
     holm,
     p_value,
@@ -41,6 +40,7 @@ from analysis.measures import (
     ACCURACY,
     AUROC_OTHER,
     AUROC_OWN,
+    CROSS_FAKE,
     EIGHT_BIT_EFFECT,
     ON_UNSEEN_GENERATOR,
     OP_RECALL,
@@ -48,9 +48,10 @@ from analysis.measures import (
     OWN_FAKES,
     REAL_RECALL,
     REALS_PASSED,
+    REPORT,
     SEEN_PASSED,
     UNSEEN_PASSED,
-    Quantity,
+    Difference,
 )
 from analysis.render import Percent, TableData, interval_note
 from analysis.stats import Estimate
@@ -99,14 +100,16 @@ def report(grid: MetricGrid) -> TableData:
         ["quantity", "net", "report", "median", BAND_COLUMN, COVERS_COLUMN, "pct", "typical"],
         keys=2,
     )
-    for label, suite, name, generator, values in PUBLISHED:
+    for row in PUBLISHED:
+        q = REPORT[row.measure]
         for net, (arch, other) in enumerate((NETWORKS, NETWORKS[::-1])):
-            x = grid.get(arch, suite, name, other if generator == "other" else None)
+            x = q(grid, arch, other if q.suite == CROSS_FAKE else None)
+            value = row.values[net]
             band = single_trial_band(x, grid.confidence)
-            typical = "-" if band.n == 0 else ("yes" if band.contains(values[net]) else "no")
-            pct = Percent(percentile_of(values[net], x))
+            typical = "-" if band.n == 0 else ("yes" if band.contains(value) else "no")
+            pct = Percent(percentile_of(value, x))
             covers = Percent(100 * band.coverage)
-            t.rows.append([label, net + 1, values[net], band.value, band, covers, pct, typical])
+            t.rows.append([row.label, net + 1, value, band.value, band, covers, pct, typical])
     t.caption = "\n".join(
         [
             f"net 1 = {NETWORKS[0]}, net 2 = {NETWORKS[1]} (cross fakes: the other one's); "
@@ -119,23 +122,25 @@ def report(grid: MetricGrid) -> TableData:
     return t
 
 
-def _difference_bounds(x: Quantity, y: Quantity) -> tuple[float, float]:
-    return difference_bounds(x.bounds, y.bounds)
-
-
 class Verdicts:
     """Rows of a table of verdicts (the claims, the robustness table): claim, test,
     estimate, P(X > Y), verdict; and for each row its p-value for Holm. `greater` and
-    `equivalent` add a row and return it."""
+    `equivalent` add a row and return it: the row of a `Difference` of `arch` (its y of
+    `y_arch`, default `arch`)."""
 
     def __init__(self, grid: MetricGrid):
         self.grid, self.rows, self.p = grid, [], []
         self.level = grid.confidence
 
-    def _diff(self, x, y, bounds) -> Estimate:
-        return self.grid.intervals.difference(
-            x, y, kind=NEW_CLASS, confidence=self.level, bounds=bounds
+    def _diff(
+        self, d: Difference, arch: str, y_arch: str | None
+    ) -> tuple[np.ndarray, np.ndarray, Estimate]:
+        """(x, y, the estimate of x - y with its interval for a new class)."""
+        x, y = d.sides(self.grid, arch, y_arch=y_arch)
+        est = self.grid.intervals.difference(
+            x, y, kind=NEW_CLASS, confidence=self.level, bounds=d.bounds
         )
+        return x, y, est
 
     def _add(self, claim, test, d, poi, verdict, support, refute):
         """`support`/`refute`: one-sided p-values of "supported" and "not supported"."""
@@ -144,27 +149,31 @@ class Verdicts:
         self.p.append(min(1.0, 2 * min(support, refute)))
         return row
 
-    def greater(self, claim, test, x, y, bounds, improvement=False, bound=0.0):
-        d = self._diff(x, y, bounds)
+    def greater(self, claim, test, d: Difference, arch, y_arch=None, improvement=False, bound=0.0):
+        """Whether `d` > `bound` ("> -m": non-inferiority); `improvement`: with P(X > Y)."""
+        x, y, est = self._diff(d, arch, y_arch)
         poi = (
             self.grid.intervals.probability_of_improvement(x, y, kind=NEW_CLASS)
             if improvement
             else None
         )
         sign = f"> -{-bound:g}" if bound < 0 else "> 0"
-        support = p_value(d, bound, "above", self.level)
-        refute = p_value(d, bound, "below", self.level)
-        return self._add(claim, f"{test} {sign}", d, poi, greater_than(d, bound), support, refute)
+        support = p_value(est, bound, "above", self.level)
+        refute = p_value(est, bound, "below", self.level)
+        verdict = greater_than(est, bound)
+        return self._add(claim, f"{test} {sign}", est, poi, verdict, support, refute)
 
-    def equivalent(self, claim, test, x, y, bounds, margin):
-        d = self._diff(x, y, bounds)
+    def equivalent(self, claim, test, d: Difference, arch, margin, y_arch=None):
+        """Whether `d` lies within ±`margin` (TOST)."""
+        _, _, est = self._diff(d, arch, y_arch)
         inside = max(
-            p_value(d, -margin, "above", self.level), p_value(d, margin, "below", self.level)
+            p_value(est, -margin, "above", self.level), p_value(est, margin, "below", self.level)
         )
         outside = min(
-            p_value(d, margin, "above", self.level), p_value(d, -margin, "below", self.level)
+            p_value(est, margin, "above", self.level), p_value(est, -margin, "below", self.level)
         )
-        return self._add(claim, f"{test} in ±{margin:g}", d, None, tost(d, margin), inside, outside)
+        verdict = tost(est, margin)
+        return self._add(claim, f"{test} in ±{margin:g}", est, None, verdict, inside, outside)
 
 
 def claims(grid: MetricGrid, margins: Margins = Margins()) -> TableData:  # noqa: B008 (frozen)
@@ -174,80 +183,41 @@ def claims(grid: MetricGrid, margins: Margins = Margins()) -> TableData:  # noqa
     one, two = NETWORKS
     if one in grid.gans and two in grid.gans:
         for q in (OWN_FAKES, UNSEEN_PASSED, SEEN_PASSED, ACCURACY):
-            c.greater(
-                1,
-                f"{q.label}: {two} - {one}",
-                q(grid, two),
-                q(grid, one),
-                _difference_bounds(q, q),
-                True,
-            )
-        c.greater(
-            1,
-            f"other's fakes flagged: {two} - {one}",
-            OTHER_FAKES.named(one)(grid, two),
-            OTHER_FAKES.named(two)(grid, one),
-            _difference_bounds(OTHER_FAKES, OTHER_FAKES),
-            True,
+            d = Difference(f"{q.label}: {two} - {one}", q, q)
+            c.greater(1, d.label, d, two, one, improvement=True)
+        d = Difference(
+            f"other's fakes flagged: {two} - {one}", OTHER_FAKES.named(one), OTHER_FAKES.named(two)
         )
+        c.greater(1, d.label, d, two, one, improvement=True)
     for arch in grid.gans:
-        c.greater(
-            2,
-            f"{arch}: {OWN_FAKES.label} - {REALS_PASSED.label}",
-            OWN_FAKES(grid, arch),
-            REALS_PASSED(grid, arch),
-            _difference_bounds(OWN_FAKES, REALS_PASSED),
-        )
+        d = Difference(f"{OWN_FAKES.label} - {REALS_PASSED.label}", OWN_FAKES, REALS_PASSED)
+        c.greater(2, f"{arch}: {d.label}", d, arch)
     for arch in grid.gans:
         for m in (REAL_RECALL, AUROC_OWN, OP_RECALL):
-            c.equivalent(
-                3,
-                f"{arch}: {m.label} unseen - seen",
-                m.unseen(grid, arch),
-                m.seen(grid, arch),
-                _difference_bounds(m.unseen, m.seen),
-                margins.seen_unseen,
-            )
+            d = Difference(f"{m.label} unseen - seen", m.unseen, m.seen)
+            c.equivalent(3, f"{arch}: {d.label}", d, arch, margins.seen_unseen)
     for arch in grid.gans:
         for gen in grid.generators(arch):
             for other, own in (
                 (OTHER_FAKES.named(gen), OWN_FAKES),
                 (AUROC_OTHER.named(gen).seen, AUROC_OWN.seen),
             ):
-                c.greater(
-                    4,
-                    f"{arch}: {other.label} - {own.label}",
-                    other(grid, arch),
-                    own(grid, arch),
-                    _difference_bounds(other, own),
-                    bound=-margins.transfer,
-                )
-    for d, left_out, gan in dedicated.pairs(grid):
+                d = Difference(f"{other.label} - {own.label}", other, own)
+                c.greater(4, f"{arch}: {d.label}", d, arch, bound=-margins.transfer)
+    for det, left_out, gan in dedicated.pairs(grid):
         for q in ON_UNSEEN_GENERATOR:
             q = q.named(left_out)
-            c.greater(
-                5,
-                f"{q.label}: detector - {gan}",
-                q(grid, d),
-                q(grid, gan),
-                _difference_bounds(q, q),
-                True,
-            )
-    for d, left_out, gan in dedicated.pairs(grid):
-        c.greater(
-            6,
-            f"{UNSEEN_PASSED.label}: detector (no {left_out}) - {gan}",
-            UNSEEN_PASSED(grid, d),
-            UNSEEN_PASSED(grid, gan),
-            _difference_bounds(UNSEEN_PASSED, UNSEEN_PASSED),
-            True,
-        )
+            d = Difference(f"{q.label}: detector - {gan}", q, q)
+            c.greater(5, d.label, d, det, gan, improvement=True)
+    for det, left_out, gan in dedicated.pairs(grid):
+        q = UNSEEN_PASSED
+        d = Difference(f"{q.label}: detector (no {left_out}) - {gan}", q, q)
+        c.greater(6, d.label, d, det, gan, improvement=True)
     for arch in grid.gans:
-        for m in EIGHT_BIT_EFFECT:
-            x, y = m.x(grid, arch), m.y(grid, arch)
-            if np.isnan(x).all():  # results written before 8-bit fakes were scored
+        for d in EIGHT_BIT_EFFECT:
+            if np.isnan(d.x(grid, arch)).all():  # results written before 8-bit fakes were scored
                 continue
-            c.equivalent(7, f"{arch}: {m.label}", x, y, m.bounds, margins.eight_bit)
+            c.equivalent(7, f"{arch}: {d.label}", d, arch, margins.eight_bit)
     alpha = round(1 - grid.confidence, 6)
     kept = holm(c.p, alpha)
     rows = [[*r, r[4] if k else "inconclusive"] for r, k in zip(c.rows, kept, strict=True)]

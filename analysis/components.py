@@ -62,24 +62,13 @@ import numpy as np
 
 from analysis.grid import MetricGrid
 from analysis.inference import as_triples, incidence
-from analysis.measures import ACCURACY, AUROC_OWN, OWN_FAKES, REAL_RECALL, Measure
+from analysis.measures import QUANTITIES
 from analysis.render import Percent, TableData
 from analysis.stats import Estimate
 
 PARTS = ("class", "triple", "seed")
 BOOTSTRAP = 200  # parametric bootstrap data sets per fit: 200 fits of one design take ms
 ROUNDING = 1e-12  # variances below this (times max(1, mean^2)) are rounding error, i.e. 0
-QUANTITIES: dict[str, Measure] = {
-    "own_fakes": OWN_FAKES,
-    "seen_recall": REAL_RECALL.seen,
-    "unseen_recall": REAL_RECALL.unseen,
-    "recall_gap": REAL_RECALL.gap,
-    "auroc_seen": AUROC_OWN.seen,
-    "auroc_unseen": AUROC_OWN.unseen,
-    "auroc_gap": AUROC_OWN.gap,
-    "accuracy": ACCURACY,
-}
-"""The headline table's quantities (`analysis.measures`), by a name for the command line."""
 DEFAULT_QUANTITY = "recall_gap"
 
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from analysis.grid import MetricGrid
 from analysis.inference import BOUNDED_CAPTION, CAPTIONS, NEW_CLASS
-from analysis.measures import DEDICATED, REAL_RECALL
+from analysis.measures import DEDICATED, REAL_RECALL, Difference
 from analysis.render import TableData, interval_note
-from analysis.tables import cell, estimates, paired
+from analysis.tables import cell, estimates
 
 
 def pairs(grid: MetricGrid) -> list[tuple[str, str, str]]:
@@ -43,8 +43,8 @@ def comparison(grid: MetricGrid) -> TableData:
         measures = [q.named(x) for q in DEDICATED] + [REAL_RECALL.unseen, REAL_RECALL.seen]
         cells = []
         for m in measures:
-            (det, bounds), (gan, _) = cell(grid, m, d), cell(grid, m, y)
-            cells += [(det, bounds), (gan, bounds), paired(det, gan, bounds)]
+            versus = Difference(f"{m.label}: detector - GAN", m, m)
+            cells += [cell(grid, m, d), cell(grid, m, y), cell(grid, versus, d, y_arch=y)]
         est = estimates(grid, cells, kind)
         for i, m in enumerate(measures):
             t.rows.append([x, y, m.label, *est[3 * i : 3 * i + 3]])

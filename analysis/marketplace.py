@@ -135,10 +135,7 @@ def robustness(grid: MetricGrid) -> TableData:
                 continue
             found = estimates(grid, [cell(grid, m, arch) for m in measures], kind)
             drop = u.drops()[0]
-            verdict = v.equivalent(
-                "", drop.label, drop.x(grid, arch), drop.y(grid, arch), drop.bounds,
-                ROBUSTNESS_MARGIN,
-            )  # fmt: skip
+            verdict = v.equivalent("", drop.label, drop, arch, ROBUSTNESS_MARGIN)
             rows.append([arch, u.label, *found, verdict[2], verdict[4], None])
     kept = holm(v.p, round(1 - grid.confidence, 6))
     it = iter(kept)

@@ -1,11 +1,14 @@
 """The analysis's vocabulary: suites, quantities and their contrasts, each defined once.
 
 A `Quantity` is one number per trial: a suite's metric (or 1 minus it), with its label
-and the range it lives in. A `Difference` is two quantities paired on (seed, triple),
-x - y, whose range follows from theirs. A `Contrast` holds a quantity on seen-class and
-on unseen-class reals; its `gap` (seen - unseen) is a Difference. Every table, claim,
-training stage, detector comparison and plot takes its quantities, labels and lists from
-here; suite names come from `fakedet.schema.SUITES`.
+and the range it lives in. A `Difference` is two measures paired on (seed, triple),
+x - y, whose range follows from theirs (of one architecture, or of two architectures
+or checkpoints: every difference of the analysis is one). A `Contrast` holds a quantity on
+seen-class and on unseen-class reals; its `gap` (seen - unseen) is a Difference. Every
+table, claim, training stage, detector comparison and plot takes its quantities, labels
+and lists from here; suite names come from `fakedet.schema.SUITES`. A measure named by a
+string (the command line's `--quantity`, the 2022 study's numbers in `fakedet.study`,
+which imports no analysis) is named in `QUANTITIES` or `REPORT`.
 
 The range decides the interval: a bounded quantity (rates, recall, AUROC, AP, and their
 differences) gets an interval inside its range by construction, an unbounded one (a
@@ -16,6 +19,7 @@ speaks of ("these classes" or "a new class") is the table's choice, named in its
     OTHER_FAKES(grid, "hands_on", "brownlee")     # of another generator's fakes
     OTHER_FAKES.named("brownlee").label           # "brownlee fakes flagged"
     REAL_RECALL.gap.bounds                        # (-1.0, 1.0)
+    Difference("d", OWN_FAKES, OWN_FAKES)(grid, "brownlee", y_arch="hands_on")  # two archs
 """
 
 from __future__ import annotations
@@ -80,18 +84,31 @@ class Quantity:
 
 @dataclass(frozen=True)
 class Difference:
-    """x - y paired on (seed, triple)."""
+    """x - y paired on (seed, triple): two measures of one architecture, or of two
+    architectures or two checkpoints (`sides`). Every difference is built as one."""
 
     label: str
-    x: Quantity
-    y: Quantity
+    x: Measure
+    y: Measure
 
     @property
     def bounds(self) -> Bounds:
         return difference_bounds(self.x.bounds, self.y.bounds)
 
-    def __call__(self, grid, arch: str, generator: str | None = None, class_id=None):
-        return self.x(grid, arch, generator, class_id) - self.y(grid, arch, generator, class_id)
+    def sides(
+        self, grid, arch: str, generator=None, class_id=None, *, y_arch=None, y_grid=None
+    ) -> tuple:
+        """((T, S) x, (T, S) y): x of `arch` in `grid`, y of `y_arch` (default `arch`) in
+        `y_grid` (default `grid`: another checkpoint of the same design)."""
+        return (
+            self.x(grid, arch, generator, class_id),
+            self.y(grid if y_grid is None else y_grid, y_arch or arch, generator, class_id),
+        )
+
+    def __call__(self, grid, arch: str, generator=None, class_id=None, **other):
+        """(T, S) x - y (`sides`)."""
+        x, y = self.sides(grid, arch, generator, class_id, **other)
+        return x - y
 
     def named(self, generator: str) -> Difference:
         return Difference(
@@ -269,6 +286,38 @@ ON_UNSEEN_GENERATOR: list[Quantity] = [OTHER_FAKES, AUROC_OTHER.seen]
 """What claim 5 compares on the fakes of a generator the detector never saw."""
 DEDICATED: list[Quantity] = [*ON_UNSEEN_GENERATOR, AUROC_OTHER.unseen]
 """The dedicated detector table's rows on the unseen generator's fakes (then REAL_RECALL)."""
+
+# --- measures by name: the command line's and the 2022 study's ----------------------------
+QUANTITIES: dict[str, Measure] = {
+    "own_fakes": OWN_FAKES,
+    "seen_recall": SEEN_PASSED,
+    "unseen_recall": UNSEEN_PASSED,
+    "recall_gap": REAL_RECALL.gap,
+    "auroc_seen": AUROC_OWN.seen,
+    "auroc_unseen": AUROC_OWN.unseen,
+    "auroc_gap": AUROC_OWN.gap,
+    "accuracy": ACCURACY,
+}
+"""SINGLE_TRIALS by the names a command line gives them (`analysis.plan --quantity`,
+`analysis.components`)."""
+REPORT: dict[str, Quantity] = {
+    "generated_precision": Quantity("precision on fakes", OVERALL, "generated_precision"),
+    "generated_recall": Quantity("fakes flagged, overall", OVERALL, "generated_recall"),
+    "generated_f1": Quantity("F1 on fakes", OVERALL, "generated_f1"),
+    "real_precision": Quantity("precision on reals", OVERALL, "real_precision"),
+    "reals_passed": REALS_PASSED,
+    "real_f1": Quantity("F1 on reals", OVERALL, "real_f1"),
+    "accuracy": ACCURACY,
+    "macro_precision": Quantity("macro precision", OVERALL, "macro_precision"),
+    "macro_recall": Quantity("macro recall", OVERALL, "macro_recall"),
+    "macro_f1": Quantity("macro F1", OVERALL, "macro_f1"),
+    "unseen_recall": UNSEEN_PASSED,
+    "seen_recall": SEEN_PASSED,
+    "other_fakes": OTHER_FAKES,
+}
+"""The quantities of the 2022 report's table, by the names `fakedet.study.PUBLISHED` gives
+its numbers (the trial's package imports no analysis, so it names them); a name also in
+QUANTITIES names the same measure. `other_fakes`: of the other network's fakes."""
 
 
 def gap_measures(generators) -> list[Contrast]:

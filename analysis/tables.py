@@ -25,7 +25,6 @@ from analysis.inference import (
     NEW_CLASS,
     NO_SEED_INTERVAL,
     THESE_CLASSES,
-    difference_bounds,
     single_trial_band,
 )
 from analysis.measures import (
@@ -43,6 +42,7 @@ from analysis.measures import (
     SINGLE_TRIALS,
     Difference,
     Measure,
+    Quantity,
     gap_measures,
 )
 from analysis.render import Percent, TableData, interval_note
@@ -69,13 +69,6 @@ class Paired:
 Cell = tuple[np.ndarray, tuple[float, float]] | Paired  # (T, S) values and their range
 
 
-def paired(x: np.ndarray, y: np.ndarray, bounds: tuple[float, float]) -> Cell:
-    """The cell of x - y, x and y each in `bounds`: Paired where the range is finite."""
-    if np.isfinite(bounds).all():
-        return Paired(x, y, tuple(bounds))
-    return x - y, difference_bounds(bounds, bounds)
-
-
 def caption(kind: str, *more: str, grid: MetricGrid | None = None) -> str:
     """A table's caption: what `value [low, high]` means, which population its CI speaks
     of (`kind`), the ranges, then `more`; with `grid`, at its level and why a CI is n/a."""
@@ -97,12 +90,22 @@ def no_interval(grid: MetricGrid, kind: str) -> list[str]:
     return [NO_SEED_INTERVAL] if seeds < 2 else []
 
 
-def cell(grid: MetricGrid, measure: Measure, arch: str) -> Cell:
-    """A measure's values for one architecture, with their range (a difference of two
-    quantities of one range: `Paired`)."""
-    if isinstance(measure, Difference) and measure.x.bounds == measure.y.bounds:
-        return paired(measure.x(grid, arch), measure.y(grid, arch), measure.x.bounds)
-    return measure(grid, arch), measure.bounds
+def cell(grid: MetricGrid, measure: Measure, arch: str, **other) -> Cell:
+    """A measure's values for one architecture, with their range. A difference of two
+    quantities of one finite range is `Paired`; `other` (`y_arch`, `y_grid`) reads its y
+    elsewhere (`Difference.sides`)."""
+    if not isinstance(measure, Difference):
+        return measure(grid, arch), measure.bounds
+    x, y = measure.sides(grid, arch, **other)
+    parts = measure.x.bounds
+    if (
+        isinstance(measure.x, Quantity)
+        and isinstance(measure.y, Quantity)
+        and measure.y.bounds == parts
+        and np.isfinite(parts).all()
+    ):
+        return Paired(x, y, tuple(parts))
+    return x - y, measure.bounds
 
 
 def estimates(grid: MetricGrid, cells: list[Cell | None], kind: str, confidence=None):

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from analysis.grid import MetricGrid
-from analysis.inference import BOUNDED_CAPTION, CAPTIONS, NEW_CLASS, difference_bounds
-from analysis.measures import TRAINING, TRAINING_8BIT, Measure, Quantity
+from analysis.inference import BOUNDED_CAPTION, CAPTIONS, NEW_CLASS
+from analysis.measures import TRAINING, TRAINING_8BIT, Difference, Measure
 from analysis.render import TableData, interval_note
 from analysis.stats import Estimate
-from analysis.tables import cell, estimates, paired, present
+from analysis.tables import cell, estimates, present
 
 MEASURES: list[Measure] = [
     m
@@ -77,12 +77,8 @@ def stages(grid: MetricGrid, checkpoints: dict[float, MetricGrid], kind: str = N
 
 def trend(first: Stage, last: Stage, arch: str, kind: str = NEW_CLASS) -> dict[Measure, Estimate]:
     """Per measure, last minus first stage, paired on (seed, triple), with its interval."""
-    cells = [
-        paired(m(last.grid, arch), m(first.grid, arch), m.bounds)
-        if isinstance(m, Quantity)
-        else (m(last.grid, arch) - m(first.grid, arch), difference_bounds(m.bounds, m.bounds))
-        for m in MEASURES
-    ]
+    changes = [Difference(f"{m.label}: {last.label} - {first.label}", m, m) for m in MEASURES]
+    cells = [cell(last.grid, d, arch, y_grid=first.grid) for d in changes]
     return dict(zip(MEASURES, estimates(last.grid, cells, kind), strict=True))
 
 
