@@ -57,7 +57,7 @@ def _partitions(base: str, path: str) -> dict[str, str]:
     return dict(p.split("=", 1) for p in directory.split("/") if "=" in p)
 
 
-def read_metrics(fs: pafs.FileSystem, base: str, path: str) -> tuple[pa.Table | None, str]:
+def read_metrics(fs: pafs.FileSystem, path: str) -> tuple[pa.Table | None, str]:
     """One metrics file's own columns (partition columns aside), or (None, why it was left
     out)."""
     try:
@@ -116,7 +116,7 @@ def load_results(root: str) -> Results:
     ]
     files = [p for p in files if set(PARTITION_COLUMNS) <= set(partitions[p])]
     with ThreadPoolExecutor(READERS) as pool:
-        read = list(pool.map(lambda p: read_metrics(store.fs, base, p), files))
+        read = list(pool.map(lambda p: read_metrics(store.fs, p), files))
     invalid += [(p, why) for p, (t, why) in zip(files, read, strict=True) if t is None]
     found = [(t, partitions[p]) for p, (t, _) in zip(files, read, strict=True) if t is not None]
     found = [(t, parts) for t, parts in found if t.num_rows]

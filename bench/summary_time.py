@@ -22,7 +22,7 @@ import numpy as np
 
 from analysis.load import load_results
 from analysis.summarize import build_parser, summarize
-from analysis.synthetic import write_root
+from bench.synthetic import write_root
 from fakedet.protocol import ALL_TRIPLES
 
 

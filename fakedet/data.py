@@ -34,6 +34,8 @@ CLASSES = (
     "Bag",
     "Ankle boot",
 )
+IMAGE_SHAPE = (1, 28, 28)
+"""One image as the networks take it: (channels, height, width); the files hold (28, 28)."""
 FILES = {
     "train_images": "train-images-idx3-ubyte",
     "train_labels": "train-labels-idx1-ubyte",

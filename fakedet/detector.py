@@ -45,6 +45,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from fakedet import streams
+from fakedet.data import IMAGE_SHAPE
 from fakedet.errors import UserError
 from fakedet.evaluate import generate
 from fakedet.layers import keras_init_
@@ -187,7 +188,7 @@ def train_detector(
         real_images = torch.from_numpy(np.ascontiguousarray(real_images))
     real = real_images.to(device)  # uint8; scaled to [-1, 1] per batch
     fake = fake_images.to(device, torch.float32)
-    if real.dtype != torch.uint8 or real.shape[1:] != (28, 28) or fake.shape[1:] != (1, 28, 28):
+    if real.dtype != torch.uint8 or real.shape[1:] != (28, 28) or fake.shape[1:] != IMAGE_SHAPE:
         raise ValueError(
             f"expected (N, 28, 28) uint8 and (M, 1, 28, 28); got {real.shape}, "
             f"{real.dtype} and {fake.shape}"

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from fakedet import metrics, streams, uploads
+from fakedet.data import IMAGE_SHAPE
 from fakedet.recipe import total_steps
 from fakedet.schema import QUALITY, SUITES, eight_bit, transformed
 from fakedet.train import to_unit_range
@@ -32,7 +33,7 @@ def generate(
     for start in range(0, n, EVAL_BATCH):
         z = torch.randn(min(EVAL_BATCH, n - start), latent_dim, generator=rng, device=device)
         out.append(G(z))
-    return torch.cat(out) if out else torch.empty(0, 1, 28, 28, device=device)
+    return torch.cat(out) if out else torch.empty(0, *IMAGE_SHAPE, device=device)
 
 
 @torch.inference_mode()

@@ -13,8 +13,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-IMAGE_SHAPE = (1, 28, 28)
-
 
 def _same_pad(size: int, kernel: int, stride: int) -> tuple[int, int]:
     """TensorFlow's 'same' padding (before, after) for one spatial dimension."""

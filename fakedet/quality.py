@@ -66,7 +66,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fakedet.data import FashionMNIST
+from fakedet.data import IMAGE_SHAPE, FashionMNIST
 from fakedet.errors import UserError
 from fakedet.train import to_unit_range
 
@@ -145,7 +145,7 @@ def _as_model_input(images: np.ndarray | torch.Tensor) -> torch.Tensor:
         images = torch.from_numpy(np.require(images, requirements=["C", "W"]))
     if images.dtype == torch.uint8 and images.shape[1:] == (28, 28):
         return images
-    if images.is_floating_point() and images.shape[1:] == (1, 28, 28):
+    if images.is_floating_point() and images.shape[1:] == IMAGE_SHAPE:
         return images.float()
     raise ValueError(
         f"expected (N, 28, 28) uint8 or (N, 1, 28, 28) float images; got "

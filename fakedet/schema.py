@@ -68,11 +68,6 @@ class Suite:
     per_class: bool = False
     """Whether it also has a `false_flag_rate` row per source class."""
 
-    def means_something(self, metric: str) -> bool:
-        """Whether `metric` is one of this suite's and says something about its images."""
-        other = {"fake": "real_", "real": "generated_"}.get(self.images)
-        return metric in self.metrics and not (other and metric.startswith(other))
-
 
 SUITES: dict[str, Suite] = {
     s.name: s

@@ -35,6 +35,7 @@ from torch import nn
 from torch.func import vmap
 
 from fakedet import streams
+from fakedet.data import IMAGE_SHAPE
 from fakedet.errors import UserError
 from fakedet.members import Members
 from fakedet.models import Arch, build, get_arch
@@ -130,7 +131,7 @@ class Step:
 
     def _dropout_shapes(self, n: int) -> list[tuple[int, ...]]:
         if n not in self._shapes:
-            self._shapes[n] = self.D.dropout_shapes(n, (1, 28, 28), self.mask_dtype)
+            self._shapes[n] = self.D.dropout_shapes(n, IMAGE_SHAPE, self.mask_dtype)
         return self._shapes[n]
 
     # --- the passes ------------------------------------------------------------------------

@@ -46,9 +46,7 @@ def probe(address: str, timeout: float = PROBE_SECONDS) -> None:
     try:
         with socket.create_connection((host, port), timeout=timeout) as conn:
             conn.settimeout(timeout)
-            conn.sendall(
-                b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
-            )
+            conn.sendall(HTTP2_PREFACE)
             header = conn.recv(9)
     except TimeoutError:
         raise UserError(

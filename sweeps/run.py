@@ -178,7 +178,7 @@ def check_mlflow(uri: str) -> None:
         ) from None
 
 
-def _tuner(spec, wrapped, store, name, resources, status, max_failures, console, pack, live):
+def _tuner(spec, wrapped, store, name, status, max_failures, console, pack, live):
     """Restore the experiment `name` where Tune can, else start it over the whole grid."""
     path = store.uri(TUNE_DIR, name)
     if tune.Tuner.can_restore(path):
@@ -251,9 +251,7 @@ def train_all(
     sizes = pack if pack and max(pack.values()) > 1 else None
     errors, name = {}, plan_name(plan) + _pack_suffix(sizes)
     for attempt in range(2):
-        tuner = _tuner(
-            spec, wrapped, store, name, resources, status, max_failures, console, sizes, live
-        )
+        tuner = _tuner(spec, wrapped, store, name, status, max_failures, console, sizes, live)
         for r in tuner.fit():
             if r.error is not None and r.config:
                 for t in trials_of(r.config):

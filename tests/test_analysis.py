@@ -13,7 +13,7 @@ from analysis.render import fmt, rich_table
 from analysis.stats import Estimate
 from analysis.summarize import DEFAULT_TABLES, TABLES, build_parser, summarize
 from analysis.summarize import main as summarize_main
-from analysis.synthetic import write_root
+from bench.synthetic import write_root
 from conftest import assert_user_error, run_cli
 from fakedet.protocol import ALL_TRIPLES
 

@@ -8,7 +8,7 @@ import pytest
 
 from analysis import summarize
 from analysis.components import PARTS, TooFewTrials, fit, simulate
-from analysis.synthetic import write_root
+from bench.synthetic import write_root
 from fakedet.protocol import BALANCED_TRIPLES
 
 TRIPLES = np.array(BALANCED_TRIPLES)

@@ -13,7 +13,7 @@ from analysis.grid import MetricGrid, select
 from analysis.inference import NEW_CLASS, THESE_CLASSES
 from analysis.measures import REAL_RECALL
 from analysis.render import half_width
-from analysis.synthetic import trial_rows, write_root
+from bench.synthetic import trial_rows, write_root
 from fakedet.protocol import BALANCED_TRIPLES
 
 PILOT = {"class": 0.10, "triple": 0.01, "seed": 0.03}

@@ -1,5 +1,8 @@
 """Synthetic results roots in the real schema, for tests and the summary benchmark.
 
+It lives in `bench` (not `tests/`) because `python -m bench.summary_time` writes its root
+with it; the tests import it from here.
+
 `write_root` writes, through the same store and schema as a real trial, one metrics file
 per trial (and one per cross-evaluation) whose values come from a function the caller
 chooses, so every statistic of the summary has a known answer. Optionally each GAN trial
