@@ -163,9 +163,9 @@ class Verdicts:
         verdict = greater_than(est, bound)
         return self._add(claim, f"{test} {sign}", est, poi, verdict, support, refute)
 
-    def equivalent(self, claim, test, d: Difference, arch, margin, y_arch=None):
+    def equivalent(self, claim, test, d: Difference, arch, margin):
         """Whether `d` lies within ±`margin` (TOST)."""
-        _, _, est = self._diff(d, arch, y_arch)
+        _, _, est = self._diff(d, arch, None)
         inside = max(
             p_value(est, -margin, "above", self.level), p_value(est, margin, "below", self.level)
         )
