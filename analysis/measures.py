@@ -96,18 +96,34 @@ class Difference:
         return difference_bounds(self.x.bounds, self.y.bounds)
 
     def sides(
-        self, grid, arch: str, generator=None, class_id=None, *, y_arch=None, y_grid=None
+        self,
+        grid,
+        arch: str,
+        generator: str | None = None,
+        class_id=None,
+        *,
+        y_arch: str | None = None,
+        y_grid=None,
     ) -> tuple:
         """((T, S) x, (T, S) y): x of `arch` in `grid`, y of `y_arch` (default `arch`) in
-        `y_grid` (default `grid`: another checkpoint of the same design)."""
+        `y_grid` (default `grid`; another checkpoint's grid of the same design)."""
         return (
             self.x(grid, arch, generator, class_id),
             self.y(grid if y_grid is None else y_grid, y_arch or arch, generator, class_id),
         )
 
-    def __call__(self, grid, arch: str, generator=None, class_id=None, **other):
+    def __call__(
+        self,
+        grid,
+        arch: str,
+        generator: str | None = None,
+        class_id=None,
+        *,
+        y_arch=None,
+        y_grid=None,
+    ):
         """(T, S) x - y (`sides`)."""
-        x, y = self.sides(grid, arch, generator, class_id, **other)
+        x, y = self.sides(grid, arch, generator, class_id, y_arch=y_arch, y_grid=y_grid)
         return x - y
 
     def named(self, generator: str) -> Difference:

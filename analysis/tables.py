@@ -90,13 +90,20 @@ def no_interval(grid: MetricGrid, kind: str) -> list[str]:
     return [NO_SEED_INTERVAL] if seeds < 2 else []
 
 
-def cell(grid: MetricGrid, measure: Measure, arch: str, **other) -> Cell:
+def cell(
+    grid: MetricGrid,
+    measure: Measure,
+    arch: str,
+    *,
+    y_arch: str | None = None,
+    y_grid: MetricGrid | None = None,
+) -> Cell:
     """A measure's values for one architecture, with their range. A difference of two
-    quantities of one finite range is `Paired`; `other` (`y_arch`, `y_grid`) reads its y
-    elsewhere (`Difference.sides`)."""
+    quantities of one finite range is `Paired`; `y_arch`, `y_grid`: where a difference
+    reads its y (`Difference.sides`)."""
     if not isinstance(measure, Difference):
         return measure(grid, arch), measure.bounds
-    x, y = measure.sides(grid, arch, **other)
+    x, y = measure.sides(grid, arch, y_arch=y_arch, y_grid=y_grid)
     parts = measure.x.bounds
     if (
         isinstance(measure.x, Quantity)
