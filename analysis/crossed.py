@@ -7,7 +7,7 @@ The trial of held-out triple t = {c1, c2, c3} and seed s is
     a_c ~ N(0, class_sd^2), b_t ~ N(0, triple_sd^2), e_ts ~ N(0, seed_sd^2)
 
 (`analysis.components` fits it). This one simulation serves the components' parametric
-bootstrap, the planner's predictions (`analysis.design`) and the coverage simulations
+bootstrap, the planner's predictions (`analysis.plan_model`) and the coverage simulations
 (`tests/simulate_coverage.py`): `draw` takes the standard normal draws of R sweeps of a
 design, `sweeps` scales them by a truth (or by one truth per sweep). `predict`, `realized`
 and `predicted_ranges` put simulated sweeps of a design (the first N balanced triples x S

@@ -87,7 +87,7 @@ class Plan:
     """{arch: training steps of one trial}: the median of the results' trials."""
     archs: list[str]
     confidence: float
-    bounded: str = ""
+    not_separated: str = ""
     """Set when the pilot cannot separate some part: how the ranges then span the splits."""
     pilot: tuple[int, int] = (10, 2)
     """The fitted results' design: (triples, seeds)."""
@@ -233,9 +233,14 @@ def _not_separated(comps: dict[Key, Components], triples: int, seeds: int) -> st
             "as class effects, all as seed noise)"
         )
     if not any(c.separable["triple"] for c in comps.values()):
-        inside = "seed noise" if all(c.one_seed for c in comps.values()) else "class effects"
+        part, inside = (
+            ("seed", "seed noise")
+            if all(c.one_seed for c in comps.values())
+            else ("class", "class effects")
+        )
         return (
             f"{design} do not tell the triples' own effects from {inside}, so each "
-            f"predicted range spans both (as fitted, all of it the triples' own)"
+            f"predicted range spans both (the fitted {part} part as {inside}, and as the "
+            "triples' own)"
         )
     return ""

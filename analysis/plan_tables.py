@@ -85,9 +85,9 @@ def tables(plan: Plan) -> list[TableData]:
         "above it; undecided: a range straddles the target first; none: every range lies "
         "above it"
     )
-    if plan.bounded:
+    if plan.not_separated:
         for t in (designs, best):
-            t.caption += "; " + plan.bounded
+            t.caption += "; " + plan.not_separated
     return [comp, designs, best]
 
 
@@ -125,8 +125,8 @@ def verdict(plan: Plan) -> list[str]:
             )
     floors = ", ".join(f"{a} ±{plan.floor[(plan.quantity, a)]:.3f}" for a in plan.archs)
     lines.append(f"floor for a new class as fitted (only 10 classes exist): {floors}")
-    if plan.bounded:
-        lines.append(plan.bounded)
+    if plan.not_separated:
+        lines.append(plan.not_separated)
     return lines
 
 
@@ -186,7 +186,7 @@ def to_json(plan: Plan, root: str) -> str:
         predictive=PREDICTIVE,
         replicates=REPLICATES,
         resamples=RESAMPLES,
-        not_separated=plan.bounded or None,
+        not_separated=plan.not_separated or None,
     )
     return json.dumps(out, indent=2)
 
