@@ -7,7 +7,7 @@ summary prints for each planned quantity, both interval kinds, at the final chec
 (`Intervals.mean` of the quantity's (triple, seed) scores inside its range, as the planner
 simulates it; the headline's new-class rows print the same intervals).
 
-    python docs/study-1epoch/held_to_word.py [--results docs/study-1epoch/results] > docs/study-1epoch/held_to_word.md
+    python docs/study-1epoch/held_to_word.py [--results ROOT] > docs/study-1epoch/held_to_word.md
 """
 
 import argparse
@@ -79,9 +79,8 @@ def main() -> None:
                 p = pred.get(name, {}).get(arch, {}).get(kind)
                 ratio = f"{h / p:.2f}" if p else "-"
                 shown = f"{p:.3f}" if p is not None else "- (none predicted)"
-                print(
-                    f"| {name} | {arch} | {kind} | {shown} | {h:.3f} | {ratio} | {fmt_estimate(e)} |"
-                )
+                cells = [name, arch, kind, shown, f"{h:.3f}", ratio, fmt_estimate(e)]
+                print("| " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
