@@ -47,6 +47,7 @@ most --target for every architecture, at the lowest cost.
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import sys
@@ -71,6 +72,7 @@ from analysis.load import load_results
 from analysis.render import Percent, TableData, half_width, rich_table
 from analysis.stats import Estimate
 from fakedet.errors import ArgumentParser, UserError, exit_on_user_error
+from fakedet.options import between, finite_float
 from fakedet.protocol import BALANCED_TRIPLES
 from fakedet.status import stderr_console, step
 
@@ -630,7 +632,9 @@ def build_parser() -> ArgumentParser:
         "module docstring (analysis/plan.py).",
     )
     p.add_argument("--results", required=True, help="results root: a path or a URI")
-    p.add_argument("--target", type=float, default=0.05, help="CI half-width wanted (default 0.05)")
+    p.add_argument(
+        "--target", type=_half_width, default=0.05, help="CI half-width wanted (default 0.05)"
+    )
     p.add_argument(
         "--quantity",
         default=DEFAULT_QUANTITY,
@@ -642,13 +646,27 @@ def build_parser() -> ArgumentParser:
     return p
 
 
-def load_grid(root: str, archs: str | None, protocol: str | None) -> MetricGrid:
-    df, _ = select(load_results(root).metrics, protocol)
+def _half_width(text: str) -> float:
+    """'--target': a finite half-width in (0, 1)."""
+    value = finite_float(text)
+    if problem := between(0, 1)(value):
+        raise argparse.ArgumentTypeError(f"{text} {problem}")
+    return value
+
+
+def load_grid(root: str, archs: str | None, protocol: str | None, on_invalid=None) -> MetricGrid:
+    """The grid to plan from; each file left out (corrupt, or not of the schema) is passed
+    to `on_invalid(path, reason)` first."""
+    results = load_results(root)
+    for path, reason in results.invalid:
+        if on_invalid:
+            on_invalid(path, reason)
+    df, _ = select(results.metrics, protocol)
     if archs:
         wanted = [a.strip() for a in archs.split(",") if a.strip()]
         if unknown := sorted(set(wanted) - set(df.arch)):
             found = ", ".join(sorted(set(df.arch)))
-            raise UserError(f"no results for arch {', '.join(unknown)}; found: {found}")
+            raise UserError(f"--archs: no results for arch {', '.join(unknown)}; found: {found}")
         df = df[df.arch.isin(wanted)]
     return MetricGrid(df)
 
@@ -657,12 +675,16 @@ def load_grid(root: str, archs: str | None, protocol: str | None) -> MetricGrid:
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     if args.quantity not in QUANTITIES:
-        raise UserError(f"unknown quantity {args.quantity!r}; valid: {', '.join(QUANTITIES)}")
-    if not args.target > 0:
-        raise UserError(f"--target must be a positive half-width, got {args.target}")
+        raise UserError(
+            f"--quantity: unknown quantity {args.quantity!r}; valid: {', '.join(QUANTITIES)}"
+        )
     status = stderr_console()
+
+    def left_out(path: str, reason: str) -> None:
+        print(f"invalid file left out: {path}: {reason}", file=sys.stderr)
+
     with step(status, f"loading results from {args.results}"):
-        grid = load_grid(args.results, args.archs, args.protocol)
+        grid = load_grid(args.results, args.archs, args.protocol, left_out)
     designs = f"{len(TRIPLES) * len(SEEDS)} designs x {REPLICATES} simulated sweeps"
     with step(status, f"fitting, simulating {designs} (a minute or two on 2 cores)"):
         plan = make_plan(grid, args.quantity, args.target)

@@ -24,10 +24,10 @@ COMMANDS = {
     "fakedet.trial": HEAVY,
     "sweeps/all_triples.py": HEAVY,
     "analysis.summarize": HEAVY,
-    # These two load pandas and scipy with their own modules (their statistics live
-    # there), about 2 s on 2 cores; torch and Ray stay out.
+    "analysis.rescore": HEAVY | {"pyarrow"},  # the command; its library is analysis.rescoring
+    # The planner loads pandas and scipy with its own module (its statistics live there),
+    # about 2 s on 2 cores; torch and Ray stay out.
     "analysis.plan": {"torch", "ray"},
-    "analysis.rescore": {"torch", "ray"},
 }
 
 
