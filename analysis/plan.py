@@ -72,7 +72,7 @@ from analysis.load import load_results
 from analysis.render import Percent, TableData, half_width, rich_table
 from analysis.stats import Estimate
 from fakedet.errors import ArgumentParser, UserError, exit_on_user_error
-from fakedet.options import between, finite_float
+from fakedet.options import finite_float
 from fakedet.protocol import BALANCED_TRIPLES
 from fakedet.status import stderr_console, step
 
@@ -633,7 +633,7 @@ def build_parser() -> ArgumentParser:
     )
     p.add_argument("--results", required=True, help="results root: a path or a URI")
     p.add_argument(
-        "--target", type=_half_width, default=0.05, help="CI half-width wanted (default 0.05)"
+        "--target", type=_finite, default=0.05, help="CI half-width wanted (default 0.05)"
     )
     p.add_argument(
         "--quantity",
@@ -646,12 +646,11 @@ def build_parser() -> ArgumentParser:
     return p
 
 
-def _half_width(text: str) -> float:
-    """'--target': a finite half-width in (0, 1)."""
-    value = finite_float(text)
-    if problem := between(0, 1)(value):
-        raise argparse.ArgumentTypeError(f"{text} {problem}")
-    return value
+def _finite(text: str) -> float:
+    try:
+        return finite_float(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def load_grid(root: str, archs: str | None, protocol: str | None, on_invalid=None) -> MetricGrid:
@@ -671,20 +670,27 @@ def load_grid(root: str, archs: str | None, protocol: str | None, on_invalid=Non
     return MetricGrid(df)
 
 
-@exit_on_user_error
-def main(argv: list[str] | None = None) -> None:
+def parse(argv: list[str] | None = None):
+    """The command line's arguments, each value checked before any work."""
     args = build_parser().parse_args(argv)
     if args.quantity not in QUANTITIES:
         raise UserError(
             f"--quantity: unknown quantity {args.quantity!r}; valid: {', '.join(QUANTITIES)}"
         )
+    if not 0 < args.target < 1:
+        raise UserError(f"--target must be a positive half-width below 1, got {args.target:g}")
+    return args
+
+
+@exit_on_user_error
+def main(argv: list[str] | None = None) -> None:
+    args = parse(argv)
     status = stderr_console()
-
-    def left_out(path: str, reason: str) -> None:
-        print(f"invalid file left out: {path}: {reason}", file=sys.stderr)
-
+    left_out = []
     with step(status, f"loading results from {args.results}"):
-        grid = load_grid(args.results, args.archs, args.protocol, left_out)
+        grid = load_grid(args.results, args.archs, args.protocol, lambda *f: left_out.append(f))
+    for path, reason in left_out:  # once the options are known good: an error stays one line
+        print(f"invalid file left out: {path}: {reason}", file=sys.stderr)
     designs = f"{len(TRIPLES) * len(SEEDS)} designs x {REPLICATES} simulated sweeps"
     with step(status, f"fitting, simulating {designs} (a minute or two on 2 cores)"):
         plan = make_plan(grid, args.quantity, args.target)

@@ -34,19 +34,28 @@ def build_parser() -> ArgumentParser:
     return p
 
 
-@exit_on_user_error
-def main(argv: list[str] | None = None) -> int:
+def parse(argv: list[str] | None = None):
+    """The arguments, after checking that the results root holds results and can be
+    written (before any file is read or written)."""
     args = build_parser().parse_args(argv)
     from fakedet.status import stderr_console, step
 
-    with step(stderr_console(), "loading pandas and the metrics"):
-        from analysis.rescoring import metrics_files, rescore
-        from fakedet.schema import METRIC_VERSION
+    with step(stderr_console(), "loading pyarrow"):
+        from analysis.rescoring import metrics_files
         from fakedet.store import ResultsStore
 
     store = ResultsStore(args.results)
-    metrics_files(store)  # no results there: one line, before anything is written
+    metrics_files(store)  # no results there: one line
     store.check_writable()
+    return args
+
+
+@exit_on_user_error
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    from analysis.rescoring import rescore
+    from fakedet.schema import METRIC_VERSION
+
     report = rescore(args.results, args.force)
     print(
         f"metric version {METRIC_VERSION}: rescored {len(report.rescored)}, already current "

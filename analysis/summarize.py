@@ -183,6 +183,21 @@ def _only(df, column: str, flag: str, wanted: tuple[str, ...] | None):
     return df[df[column].isin(wanted)]
 
 
+def select_rows(opts: SummaryOptions, status: Console | None = None):
+    """The results' rows that `opts` select (protocol, architectures, suites), the loaded
+    results and the selection's notes; a filter that matches nothing is one `UserError`
+    naming the option and what the results hold."""
+    from analysis.grid import select
+    from analysis.load import load_results
+
+    with step(status, f"loading results from {opts.results}"):
+        results = load_results(opts.results)
+        df, notes = select(results.metrics, opts.protocol)
+    df = _only(df, "arch", "--archs", opts.archs)
+    df = _only(df, "suite", "--suites", opts.suites)
+    return df, results, notes
+
+
 def summarize(
     opts: SummaryOptions, status: Console | None = None
 ) -> tuple[list[TableData], Context]:
@@ -192,16 +207,11 @@ def summarize(
     wanted = opts.table_names
     with step(status, "loading pandas and scipy"):
         from analysis.claims import Margins
-        from analysis.grid import MetricGrid, select
-        from analysis.load import load_results
+        from analysis.grid import MetricGrid
 
         for module in ("tables", "claims", "training", "dedicated", "components", "marketplace"):
             _module(module)
-    with step(status, f"loading results from {opts.results}"):
-        results = load_results(opts.results)
-        df, notes = select(results.metrics, opts.protocol)
-    df = _only(df, "arch", "--archs", opts.archs)
-    df = _only(df, "suite", "--suites", opts.suites)
+    df, results, notes = select_rows(opts, status)
     grid = MetricGrid(df, resamples=opts.resamples, confidence=opts.confidence, seed=opts.seed)
     margins = Margins(opts.margin_seen_unseen, opts.margin_transfer, opts.margin_8bit)
     context = Context(grid, results.checkpoints, results.invalid, notes, margins)

@@ -58,7 +58,8 @@ def option(
             or from `show`).
         flag: the option's flag (default: `--field-name`); a boolean field whose default
             is True is cleared by its flag (e.g. `--no-detector`).
-        parse: text -> value; a `ValueError` or `UserError` is an error naming the option.
+        parse: text -> value; a `ValueError` is argparse's error naming the option, a
+            `UserError` must name it itself.
         check: the valid values (`positive`, `at_least(1)`, `between(0.5, 1)`, ...).
         collect: for a repeatable option (`action="append"`): the list of parsed values ->
             the field's value.
@@ -87,10 +88,10 @@ def group(cls) -> Any:
 
 # --- types and ranges ----------------------------------------------------------------------
 def finite_float(text: str) -> float:
-    """A number, never nan or inf."""
+    """A number, never nan or inf (argparse's one line names the option)."""
     value = float(text)
     if not math.isfinite(value):
-        raise ValueError(f"{text!r} is not a finite number")
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
     return value
 
 
@@ -191,14 +192,17 @@ def build(cls, values: dict[str, Any]):
 
 
 # --- the command-line side -----------------------------------------------------------------
-def _typed_parser(f: dataclasses.Field, parse: Callable[[str], Any]) -> Callable[[str], Any]:
-    def convert(text: str):
-        try:
-            return parse(text)
-        except (ValueError, UserError) as e:
-            raise argparse.ArgumentTypeError(str(e).removeprefix(f"{flag_of(f)} ")) from None
+_TYPE_NAMES = {"integer": "int", "finite_float": "float"}
 
-    convert.__name__ = f.name  # argparse names the type in its own messages
+
+def _typed_parser(f: dataclasses.Field, parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """`parse` as argparse's `type`: a `ValueError` is argparse's one line naming the
+    option ('argument --seed: invalid int value: 'x''); a `UserError` names it itself."""
+
+    def convert(text: str):
+        return parse(text)
+
+    convert.__name__ = _TYPE_NAMES.get(parse.__name__, f.name)
     return convert
 
 

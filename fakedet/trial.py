@@ -141,7 +141,7 @@ def _arch(text: str) -> str:
 
 
 def _seed(value) -> str | None:
-    return None if 0 <= value <= MAX_SEED else f"must be in 0..{MAX_SEED}"
+    return None if 0 <= value <= MAX_SEED else f"must be an integer in 0..{MAX_SEED}"
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,9 @@ from fakedet.protocol import ALL_TRIPLES, BALANCED_TRIPLES, parse_triple
 from fakedet.recipe import recipe_for
 from fakedet.study import NETWORKS
 
+MAX_SEEDS = 10_000
+"""Seeds of one sweep at most (a typo such as 0-99999999 is refused, not expanded)."""
+
 
 def parse_archs(text: str) -> tuple[str, ...]:
     archs = tuple(dict.fromkeys(a.strip() for a in text.split(",") if a.strip()))
@@ -35,7 +38,10 @@ def parse_seeds(text: str) -> tuple[int, ...]:
     try:
         for part in text.split(","):
             lo, sep, hi = part.strip().partition("-")
-            seeds += range(int(lo), int(hi) + 1) if sep else [int(lo)]
+            ids = range(int(lo), int(hi) + 1) if sep else [int(lo)]
+            if len(seeds) + len(ids) > MAX_SEEDS:
+                raise UserError(f"--seeds {text!r}: at most {MAX_SEEDS:,} seeds per sweep")
+            seeds += ids
     except ValueError:
         raise UserError(f"--seeds {text!r}: expected e.g. 0-4 or 0,1,2") from None
     if not seeds or min(seeds) < 0 or max(seeds) > MAX_SEED:
