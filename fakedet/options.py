@@ -259,7 +259,7 @@ def writable_dir(path: str) -> str | None:
     while not os.path.exists(here):
         here = os.path.dirname(here)
     if not os.path.isdir(here):
-        return f"{here} is not a directory"
+        return f"{here} is a file, not a directory"
     if not os.access(here, os.W_OK | os.X_OK):
         return f"{here} is not writable"
     return None

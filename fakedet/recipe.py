@@ -88,10 +88,10 @@ def _convert(name: str, value, kind: type):
             if value.lower() not in ("true", "false", "1", "0"):
                 raise ValueError(value)
             return value.lower() in ("true", "1")
-        value = kind(value)
-        if kind is float and not math.isfinite(value):
+        typed = kind(value)
+        if kind is float and not math.isfinite(typed):
             raise ValueError(value)
-        return value
+        return typed
     except ValueError:
         raise UserError(f"recipe {name}={value!r} is not a valid {kind.__name__}") from None
 

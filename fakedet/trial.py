@@ -224,16 +224,15 @@ def main(argv: list[str] | None = None) -> None:
     from fakedet.status import step
 
     opts, cfg = parse(argv)
-    from fakedet.store import ResultsStore
-
-    store = ResultsStore(opts.results)
-    store.check_writable()
     out = Console()
     with step(out, "loading torch"):
         from fakedet import console
         from fakedet import data as fmnist
+        from fakedet.store import ResultsStore
 
         device = check_device(opts.device)
+    store = ResultsStore(opts.results)
+    store.check_writable()  # the last check, before any work
     if store.is_complete(cfg) and not opts.force:
         out.print(f"[yellow]skipped[/] {cfg.key}: results exist (use --force to rerun)")
     else:

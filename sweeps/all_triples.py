@@ -91,19 +91,18 @@ def main(argv: list[str] | None = None) -> int:
     opts = parse(argv)
     spec = opts.spec
     trials = spec.trials()  # validates every trial before anything starts
-    from fakedet.store import ResultsStore
-
-    store = ResultsStore(opts.results)
-    store.check_writable()  # before Ray starts: an unusable output is found first
     console = Console()
     with step(console, "loading Ray and torch"):
         import ray
 
+        from fakedet.store import ResultsStore
         from sweeps import cluster, progress, run
 
+    store = ResultsStore(opts.results)
     where = opts.address or os.environ.get("RAY_ADDRESS") or "a new local Ray"
     with step(console, f"connecting to {where}"):
         joined = cluster.connect(opts.address, opts.num_cpus, opts.num_gpus) != "local"
+    store.check_writable()  # a remote root (s3://) is probed here, once Ray is up
     resources = cluster.prepare(
         opts.cpus_per_trial, opts.gpus_per_trial, opts.gpu_wait, joined, console, opts.dry_run
     )

@@ -10,7 +10,8 @@ option typed on the command line wins over the preset, whatever its value (also 
 equals the option's default). `--smoke` is `--preset smoke`; two different presets are
 refused.
 
-No Ray and no torch: `--help` and every check answer before they load.
+No Ray and no torch: `--help` and every check answer before they load. A local results
+root is checked before Ray starts, without creating anything (`writable_dir`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from fakedet.options import (
     integer,
     option,
     positive,
+    writable_dir,
 )
 from fakedet.protocol import BALANCED_TRIPLES
 from sweeps.spec import SweepSpec
@@ -192,4 +194,6 @@ def parse(argv: list[str] | None = None) -> SweepOptions:
             "--num-cpus and --num-gpus size a local Ray; a cluster (--address or "
             "$RAY_ADDRESS) has the resources its nodes declare"
         )
+    if "://" not in opts.results and (problem := writable_dir(opts.results)):
+        raise UserError(f"--results {opts.results}: cannot write results there ({problem})")
     return opts

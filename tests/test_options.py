@@ -132,9 +132,7 @@ def _trial(argv):
 
 
 def _sweep(argv):
-    opts = sweep.parse(argv)
-    opts.spec.trials()
-    ResultsStore(opts.results).check_writable()
+    sweep.parse(argv).spec.trials()
 
 
 def _summarize(argv):
@@ -276,6 +274,13 @@ def test_the_entry_points_refuse_before_any_work(tmp_path, argv, fragment):
     assert not results.exists()
 
 
+def test_the_sweep_checks_its_results_root_before_ray_starts(tmp_path):
+    (tmp_path / "file").write_text("keep me")
+    proc = run_cli("sweeps/all_triples.py", "--smoke", "--results", str(tmp_path / "file" / "r"))
+    assert_user_error(proc, "cannot write results there", "is a file, not a directory")
+    assert (tmp_path / "file").read_text() == "keep me"
+
+
 def test_the_analysis_commands_name_what_the_results_hold(root, tmp_path):
     proc = run_cli("-m", "analysis.summarize", "--results", str(root), "--protocol", "official")
     assert_user_error(proc, "--protocol official", "found: seed")
@@ -286,7 +291,7 @@ def test_the_analysis_commands_name_what_the_results_hold(root, tmp_path):
     proc = run_cli(
         "-m", "analysis.summarize", "--results", str(root), "--plots", str(root / CORRUPT)
     )
-    assert_user_error(proc, "--plots", "not a directory")
+    assert_user_error(proc, "--plots", "is a file, not a directory")
     proc = run_cli("-m", "analysis.rescore", "--results", str(root / CORRUPT / "sub"))
     assert_user_error(proc, "no results at")
 
@@ -332,4 +337,4 @@ def test_a_writable_directory_is_checked_without_creating_it(tmp_path):
     assert writable_dir(str(tmp_path / "a" / "b")) is None
     assert not (tmp_path / "a").exists()
     (tmp_path / "f").write_text("")
-    assert "not a directory" in writable_dir(str(tmp_path / "f" / "x"))
+    assert "is a file, not a directory" in writable_dir(str(tmp_path / "f" / "x"))
