@@ -58,8 +58,7 @@ def option(
             or from `show`).
         flag: the option's flag (default: `--field-name`); a boolean field whose default
             is True is cleared by its flag (e.g. `--no-detector`).
-        parse: text -> value; a `ValueError` is argparse's error naming the option, a
-            `UserError` must name it itself.
+        parse: text -> value; a `ValueError` or `UserError` is one line naming the option.
         check: the valid values (`positive`, `at_least(1)`, `between(0.5, 1)`, ...).
         collect: for a repeatable option (`action="append"`): the list of parsed values ->
             the field's value.
@@ -197,10 +196,17 @@ _TYPE_NAMES = {"integer": "int", "finite_float": "float"}
 
 def _typed_parser(f: dataclasses.Field, parse: Callable[[str], Any]) -> Callable[[str], Any]:
     """`parse` as argparse's `type`: a `ValueError` is argparse's one line naming the
-    option ('argument --seed: invalid int value: 'x''); a `UserError` names it itself."""
+    option ('argument --seed: invalid int value: 'x''); a `UserError` that does not name
+    the option is prefixed with it ('--archs resnet: unknown arch ...')."""
+    flag = flag_of(f)
 
     def convert(text: str):
-        return parse(text)
+        try:
+            return parse(text)
+        except UserError as e:
+            if str(e).startswith(flag):
+                raise
+            raise UserError(f"{flag} {text}: {e}") from None
 
     convert.__name__ = _TYPE_NAMES.get(parse.__name__, f.name)
     return convert

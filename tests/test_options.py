@@ -10,6 +10,7 @@ results root by a rejected command. The "fast" profile runs in the suite;
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import io
 import os
@@ -26,7 +27,16 @@ from conftest import assert_user_error, run_cli
 from fakedet import trial
 from fakedet.config import Budget, TrialConfig, make_config
 from fakedet.errors import exit_on_user_error
-from fakedet.options import defaults, writable_dir
+from fakedet.options import (
+    at_least,
+    between,
+    defaults,
+    finite,
+    finite_float,
+    names,
+    positive,
+    writable_dir,
+)
 from fakedet.protocol import BALANCED_TRIPLES
 from fakedet.store import ResultsStore
 from sweeps import options as sweep
@@ -338,3 +348,13 @@ def test_a_writable_directory_is_checked_without_creating_it(tmp_path):
     assert not (tmp_path / "a").exists()
     (tmp_path / "f").write_text("")
     assert "is a file, not a directory" in writable_dir(str(tmp_path / "f" / "x"))
+
+
+def test_the_range_checks_say_what_a_value_must_be():
+    assert at_least(1)(1) is None and at_least(1)(None) is None
+    assert at_least(1)(0) == "must be >= 1"
+    assert positive(float("nan")) == "must be a finite number" == finite(float("inf"))
+    assert between(0.5, 1)(0.95) is None and between(0.5, 1)(1) == "must be in (0.5, 1)"
+    with pytest.raises(argparse.ArgumentTypeError, match="not a finite number"):
+        finite_float("-inf")
+    assert names(" a,b , a") == ("a", "b")
