@@ -22,7 +22,7 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 from analysis import plan, rescore, rescoring, summarize
-from analysis.synthetic import write_root
+from bench.synthetic import write_root
 from conftest import assert_user_error, run_cli
 from fakedet import trial
 from fakedet.config import Budget, TrialConfig, make_config
