@@ -127,6 +127,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy import stats as sps
 
+from analysis import logitnormal
 from analysis.stats import Band, Estimate, Spread
 
 THESE_CLASSES = "these classes"
@@ -240,13 +241,17 @@ def _scaled(size, cap, df, confidence):
 
 def interval(value, spread: Spread, confidence: float) -> tuple[float, float]:
     """The two-sided `confidence` interval of an estimate with `spread`."""
-    if spread.parts is not None:  # a difference: its own interval, at least the floors'
-        own = interval(value, replace(spread, parts=None), confidence)
+    if spread.parts is not None:  # a difference: its own interval, at least its parts'
+        own = interval(value, replace(spread, parts=None, correlation=None), confidence)
         (x, sx), (y, sy) = spread.parts
-        (xl, xh), (yl, yh) = _floor(x, sx, confidence), _floor(y, sy, confidence)
+        whole = spread.correlation is not None
+        (xl, xh), (yl, yh) = (_rooms(v, s, confidence, whole) for v, s in ((x, sx), (y, sy)))
+        r = spread.correlation or 0.0
         lo, hi = spread.bounds
-        low = max(min(own[0], value - math.hypot(xl, yh)), lo)
-        return low, min(max(own[1], value + math.hypot(xh, yl)), hi)
+        below = math.sqrt(max(xl**2 + yh**2 - 2 * r * xl * yh, 0.0))
+        above = math.sqrt(max(xh**2 + yl**2 - 2 * r * xh * yl, 0.0))
+        low = max(min(own[0], value - below), lo)
+        return low, min(max(own[1], value + above), hi)
     low, high = _intervals(
         np.array([value], float),
         np.array([spread.se], float),
@@ -257,7 +262,13 @@ def interval(value, spread: Spread, confidence: float) -> tuple[float, float]:
         np.array([spread.cap], float),
         confidence,
     )
-    return float(low[0]), float(high[0])
+    low, high = float(low[0]), float(high[0])
+    if spread.logit is not None and not math.isnan(low):
+        lo, hi = spread.bounds
+        gl, gh = logitnormal.interval_of(*spread.logit, confidence)
+        if not math.isnan(gl):
+            low, high = min(low, lo + (hi - lo) * gl), max(high, lo + (hi - lo) * gh)
+    return low, high
 
 
 def _at_floor(value: float, spread: Spread) -> bool:
@@ -268,11 +279,11 @@ def _at_floor(value: float, spread: Spread) -> bool:
     return bool(flat and value in (lo, hi))
 
 
-def _floor(value: float, spread: Spread, confidence: float) -> tuple[float, float]:
-    """A bounded estimate's room below and above it where its interval is its floor (every
-    value at an end of the range, no variation: the units' Clopper-Pearson interval); (0,
-    0) otherwise."""
-    if not _at_floor(value, spread):
+def _rooms(value: float, spread: Spread, confidence: float, whole: bool) -> tuple[float, float]:
+    """A bounded estimate's room below and above it in its interval: always (`whole`), or
+    only where that interval is its floor (every value at an end of the range, no
+    variation: the units' Clopper-Pearson interval); (0, 0) otherwise."""
+    if not (whole or _at_floor(value, spread)):
         return 0.0, 0.0
     low, high = interval(value, spread, confidence)
     return value - low, high - value
@@ -315,38 +326,16 @@ def _intervals(value, se, df, lo, hi, size, cap, confidence):
 
 def p_value(estimate: Estimate, bound: float, side: str, confidence: float = 0.95) -> float:
     """One-sided p-value of the estimate lying above `bound` (side "above": the null is
-    value <= bound) or below it ("below"), consistent with `interval`: p < (1 -
+    value <= bound) or below it ("below"): (1 - c) / 2 for the level c whose interval
+    (`interval`) has its lower (above) or upper (below) end at `bound`, so p < (1 -
     confidence) / 2 exactly when the `confidence` interval excludes `bound` on that side.
-    NaN without a spread (no interval)."""
+    NaN without a spread (no interval). `confidence` is unused (kept for callers)."""
     s = estimate.spread
     if side not in ("above", "below"):
         raise ValueError(f"side must be 'above' or 'below', got {side!r}")
     if s is None or np.isnan(s.se) or np.isnan(estimate.value) or not s.df > 0:
         return np.nan
-    if s.parts is not None:
-        return _p_by_level(estimate.value, s, bound, side == "above")
-    lo, hi = s.bounds
-    above = side == "above"
-    if not (np.isfinite(lo) and np.isfinite(hi)):
-        if s.se == 0:
-            return float(estimate.value <= bound if above else estimate.value >= bound)
-        stat = (estimate.value - bound) / s.se
-        return float(sps.t.sf(stat, s.df) if above else sps.t.cdf(stat, s.df))
-    width = hi - lo
-    p = min(max((estimate.value - lo) / width, 0.0), 1.0)
-    b = (bound - lo) / width
-    n = float(_scaled(np.array(s.size), np.array(s.cap), np.array(s.df), confidence))
-    if not np.isfinite(n):
-        return float(p <= b if above else p >= b)
-    if n > 1e6:  # Wilson's score test, as in `_intervals`
-        sd = math.sqrt(max(b * (1 - b), 0.0) / n)
-        if sd == 0:
-            return float(p <= b if above else p >= b)
-        return float(sps.norm.sf((p - b) / sd) if above else sps.norm.cdf((p - b) / sd))
-    x = p * n
-    if above:
-        return 1.0 if x <= 0 else float(sps.beta.cdf(b, x, n - x + 1))
-    return 1.0 if x >= n else float(sps.beta.sf(b, x + 1, n - x))
+    return _p_by_level(estimate.value, s, bound, side == "above")
 
 
 def _p_by_level(value: float, spread: Spread, bound: float, above: bool) -> float:
@@ -383,14 +372,23 @@ def _snap(value, lo, hi):
     return np.where(finite & (np.abs(hi - value) <= TOLERANCE * width), hi, value)
 
 
-def _estimates(value, se, df, n, bounds, units, confidence, binary=False) -> list[Estimate]:
-    """Estimates (M,) with their spreads and intervals; NaN where there is no trial."""
+def _estimates(
+    value, se, df, n, bounds, units, confidence, binary=False, logit=None
+) -> list[Estimate]:
+    """Estimates (M,) with their spreads and intervals; NaN where there is no trial.
+    `logit`: (m, s, n) (M,) each, the classes' logit-normal fit of a new class's bounded
+    mean, whose interval (on the range mapped onto [0, 1]) the interval also holds."""
     m = len(value)
     lo, hi = _bounds(bounds, m)
     value = _snap(np.asarray(value, np.float64), lo, hi)
     units = np.broadcast_to(np.asarray(units, np.float64), (m,))
     size, cap = _sizes(value, se, lo, hi, units, binary)
     low, high = _intervals(value, se, df, lo, hi, size, cap, confidence)
+    if logit is not None:
+        gl, gh = logitnormal.interval(*logit, confidence)
+        fit = ~np.isnan(gl) & ~np.isnan(low)
+        low = np.where(fit, np.minimum(low, lo + (hi - lo) * gl), low)
+        high = np.where(fit, np.maximum(high, lo + (hi - lo) * gh), high)
     out = []
     for i in range(m):
         if n[i] == 0:
@@ -405,21 +403,29 @@ def _estimates(value, se, df, n, bounds, units, confidence, binary=False) -> lis
                 (float(lo[i]), float(hi[i])),
                 float(size[i]),
                 float(cap[i]),
+                logit=None
+                if logit is None or np.isnan(logit[0][i])
+                else (float(logit[0][i]), float(logit[1][i]), float(logit[2][i])),
             )
         )
         out.append(Estimate(float(value[i]), float(low[i]), float(high[i]), int(n[i]), spread))
     return out
 
 
-def _combined(ex: Estimate, ey: Estimate, ed: Estimate, confidence: float) -> Estimate:
-    """The estimate `ed` of x - y, its interval widened to the floors of x and y where they
-    sit at an end of their range (`interval`); `ed` as it is where x or y has no
-    interval, or where neither sits at its floor."""
+def _combined(
+    ex: Estimate, ey: Estimate, ed: Estimate, confidence: float, correlation: float | None = None
+) -> Estimate:
+    """The estimate `ed` of x - y, its interval widened (`interval`) to the MOVER of x's and
+    y's whole intervals with the estimates' `correlation`, or, where that is None, to the
+    floors of x and y where they sit at an end of their range; `ed` as it is where x or y
+    has no interval, or where there is nothing to widen to."""
     if ex.spread is None or ey.spread is None or ed.spread is None:
         return ed
-    if not any(_at_floor(e.value, e.spread) for e in (ex, ey)):
+    if correlation is None and not any(_at_floor(e.value, e.spread) for e in (ex, ey)):
         return ed
-    spread = replace(ed.spread, parts=((ex.value, ex.spread), (ey.value, ey.spread)))
+    spread = replace(
+        ed.spread, parts=((ex.value, ex.spread), (ey.value, ey.spread)), correlation=correlation
+    )
     value = float(_snap(np.array([ex.value - ey.value]), *np.array([spread.bounds]).T)[0])
     low, high = interval(value, spread, confidence)
     return Estimate(value, low, high, ed.n, spread)
@@ -460,8 +466,11 @@ def jackknife_means(
     confidence: float = 0.95,
     bounds: Bounds | Sequence[Bounds] = UNBOUNDED,
     binary: bool = False,
+    parametric: bool = True,
 ) -> list[Estimate]:
-    """NEW_CLASS mean over trials of each metric, by the leave-one-class-out jackknife.
+    """NEW_CLASS mean over trials of each metric, by the leave-one-class-out jackknife; a
+    bounded mean's interval also holds the logit-normal one of its classes' pseudo-values
+    (`analysis.logitnormal`), unless `binary` or not `parametric`.
 
     Args:
         stack: (M, T, S) scores, NaN where missing.
@@ -470,6 +479,7 @@ def jackknife_means(
         bounds: the range of the values, one for all or one per metric.
         binary: the cells are win/tie/loss (P(X > Y)): the effective sample size is
             capped at the independent units.
+        parametric: whether a bounded mean's interval holds the logit-normal one.
 
     Returns:
         M Estimates; n counts trials.
@@ -484,7 +494,27 @@ def jackknife_means(
     # win/tie/loss cells each rest on 3 classes: at most classes / 3 of them are independent
     # (disjoint triples), so an all-agreeing design of 10 classes counts 10 / 3 units
     units = np.minimum(groups / 3 if binary else groups, trials)
-    return _estimates(value, se, df, trials, bounds, units, confidence, binary)
+    lo, hi = _bounds(bounds, len(value))
+    logit = None
+    if parametric and not binary and np.isfinite(lo).all() and np.isfinite(hi).all():
+        with np.errstate(invalid="ignore"):
+            pseudo = groups * value - (groups - 1) * loo  # (G, M): each class's own value
+        logit = logitnormal.fit((pseudo - lo) / (hi - lo), present)
+    return _estimates(value, se, df, trials, bounds, units, confidence, binary, logit)
+
+
+def jackknife_correlation(x: np.ndarray, y: np.ndarray, triples: Sequence) -> np.ndarray:
+    """(M,) correlation of the NEW_CLASS means of x and y (M, T, S), from the covariance of
+    their leave-one-class-out means; 0 where it is undefined."""
+    groups = incidence(as_triples(triples))[1]
+    (_, lx, px), (_, ly, py) = (_group_means(*_sums(v), groups) for v in (x, y))
+    both = px & py
+    with np.errstate(invalid="ignore", divide="ignore"):
+        n = both.sum(axis=0)
+        dx = np.where(both, lx - np.where(both, lx, 0).sum(axis=0) / n, 0.0)
+        dy = np.where(both, ly - np.where(both, ly, 0).sum(axis=0) / n, 0.0)
+        r = (dx * dy).sum(axis=0) / np.sqrt((dx**2).sum(axis=0) * (dy**2).sum(axis=0))
+    return np.clip(np.nan_to_num(r, nan=0.0), -1.0, 1.0)
 
 
 def jackknife_statistic(
@@ -700,12 +730,20 @@ class Intervals:
         lo, hi = _bounds(bounds, m)
         ranges = [(float(a), float(b)) for a, b in zip(lo, hi, strict=True)]
         signed = [difference_bounds(r, r) for r in ranges]
-        est = self.means(
-            np.concatenate([x, y, x - y]), kind=kind, confidence=level,
-            bounds=ranges + ranges + signed,
-        )  # fmt: skip
-        parts = zip(est[:m], est[m : 2 * m], est[2 * m :], strict=True)
-        return [_combined(ex, ey, ed, level) for ex, ey, ed in parts]
+        if _kind(kind) == NEW_CLASS:  # the parts' logit-normal side, the MOVER of them
+            est = jackknife_means(np.concatenate([x, y]), self.triples, level, ranges + ranges)
+            est += jackknife_means(x - y, self.triples, level, signed, parametric=False)
+            r = jackknife_correlation(x, y, self.triples)
+        else:
+            est = self.means(
+                np.concatenate([x, y, x - y]), kind=kind, confidence=level,
+                bounds=ranges + ranges + signed,
+            )  # fmt: skip
+            r = [None] * m
+        parts = zip(est[:m], est[m : 2 * m], est[2 * m :], r, strict=True)
+        return [
+            _combined(ex, ey, ed, level, None if c is None else float(c)) for ex, ey, ed, c in parts
+        ]
 
     def probability_of_improvement(self, x, y, *, kind: str, confidence=None) -> Estimate:
         """P(X > Y) paired on (seed, triple): the mean over cells present in both of
