@@ -12,10 +12,10 @@ images, both are compared on the same unseen-class reals (`real_heldout`).
 from __future__ import annotations
 
 from analysis.grid import MetricGrid
-from analysis.inference import BOUNDED_CAPTION, CAPTIONS, NEW_CLASS
+from analysis.inference import NEW_CLASS
 from analysis.measures import DEDICATED, REAL_RECALL
 from analysis.render import TableData, interval_note
-from analysis.tables import cell, estimates, paired
+from analysis.tables import BOUNDED_CAPTION, CAPTIONS, cell, estimates, paired
 
 
 def pairs(grid: MetricGrid) -> list[tuple[str, str, str]]:

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from analysis.grid import MetricGrid
-from analysis.inference import BOUNDED_CAPTION, CAPTIONS, NEW_CLASS, difference_bounds
+from analysis.inference import NEW_CLASS, difference_bounds
 from analysis.measures import TRAINING, TRAINING_8BIT, Measure, Quantity
 from analysis.render import TableData, interval_note
 from analysis.stats import Estimate
-from analysis.tables import cell, estimates, paired, present
+from analysis.tables import BOUNDED_CAPTION, CAPTIONS, cell, estimates, paired, present
 
 MEASURES: list[Measure] = [
     m

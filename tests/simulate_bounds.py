@@ -35,7 +35,8 @@ import numpy as np
 from scipy import optimize, special
 from scipy import stats as sps
 
-from analysis.inference import NEW_CLASS, SIGNED, UNIT, Intervals, _group_means, _sums, incidence
+from analysis.inference import NEW_CLASS, SIGNED, UNIT, Intervals, incidence
+from analysis.jackknife import group_means, sums
 from fakedet.protocol import ALL_TRIPLES, BALANCED_TRIPLES
 
 DESIGNS = {
@@ -85,8 +86,8 @@ def simulate(rng, triples, seeds: int, sweeps: int, rate: float, sd: float):
 
 def logit_jackknife(stack, triples, confidence=0.95):
     """(low, high) (M,) of the class jackknife of logit(mean), t with n - 1 df, mapped back."""
-    sums, counts = _sums(stack)
-    value, loo, present = _group_means(sums, counts, incidence(np.asarray(triples))[1])
+    total, counts = sums(stack)
+    value, loo, present = group_means(total, counts, incidence(np.asarray(triples))[1])
     eps = 0.5 / (3 * IMAGES)  # half an image of a trial: a mean of exactly 0 or 1
     eta, loo = (special.logit(np.clip(v, eps, 1 - eps)) for v in (value, loo))
     n = present.sum(axis=0)

@@ -11,6 +11,7 @@ import simulate_coverage as sim
 from scipy import stats as sps
 
 from analysis import stats
+from analysis.bounded import interval, p_value
 from analysis.inference import (
     NEW_CLASS,
     SIGNED,
@@ -18,16 +19,10 @@ from analysis.inference import (
     UNIT,
     Intervals,
     as_triples,
-    greater_than,
-    holm,
-    interval,
     jackknife_means,
-    p_value,
-    percentile_of,
-    single_trial_band,
-    tost,
 )
 from analysis.stats import Estimate
+from analysis.verdicts import greater_than, holm, percentile_of, single_trial_band, tost
 from fakedet.protocol import BALANCED_TRIPLES
 
 nan = np.nan
