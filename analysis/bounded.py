@@ -213,7 +213,8 @@ def estimates(
     units = np.broadcast_to(np.asarray(units, np.float64), (m,))
     size, cap = effective_sizes(value, se, lo, hi, units, binary)
     low, high = _intervals(value, se, df, lo, hi, size, cap, confidence)
-    if logit is not None:
+    if logit is not None:  # only where the values vary (else the fit is rounding)
+        logit = tuple(np.where(np.isfinite(size), part, np.nan) for part in logit)
         gl, gh = logitnormal.interval(*logit, confidence)
         fit = ~np.isnan(gl) & ~np.isnan(low)
         low = np.where(fit, np.minimum(low, lo + (hi - lo) * gl), low)
