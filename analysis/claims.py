@@ -42,15 +42,9 @@ from analysis.measures import (
     UNSEEN_PASSED,
     Quantity,
 )
-from analysis.render import Percent, TableData, interval_note
+from analysis.render import BOUNDED_CAPTION, CAPTIONS, Percent, TableData, interval_note
 from analysis.stats import Estimate
-from analysis.tables import (
-    BAND_COLUMN,
-    BOUNDED_CAPTION,
-    CAPTIONS,
-    COVERS_COLUMN,
-    band_caption,
-)
+from analysis.tables import BAND_COLUMN, COVERS_COLUMN, band_caption
 from analysis.verdicts import greater_than, holm, percentile_of, single_trial_band, tost
 from fakedet.study import NETWORKS, PUBLISHED
 

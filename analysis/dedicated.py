@@ -14,8 +14,8 @@ from __future__ import annotations
 from analysis.grid import MetricGrid
 from analysis.inference import NEW_CLASS
 from analysis.measures import DEDICATED, REAL_RECALL
-from analysis.render import TableData, interval_note
-from analysis.tables import BOUNDED_CAPTION, CAPTIONS, cell, estimates, paired
+from analysis.render import BOUNDED_CAPTION, CAPTIONS, TableData, interval_note
+from analysis.tables import cell, estimates, paired
 
 
 def pairs(grid: MetricGrid) -> list[tuple[str, str, str]]:

@@ -36,8 +36,8 @@ from analysis.measures import (
     SEEN_COVERED,
     UPLOADS,
 )
-from analysis.render import PLUS_MINUS, TableData
-from analysis.tables import BOUNDED_CAPTION, CAPTIONS, cell, estimates, present
+from analysis.render import BOUNDED_CAPTION, CAPTIONS, PLUS_MINUS, TableData
+from analysis.tables import cell, estimates, present
 from analysis.verdicts import holm
 
 ROBUSTNESS_MARGIN = 0.05

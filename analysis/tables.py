@@ -36,30 +36,20 @@ from analysis.measures import (
     Measure,
     gap_measures,
 )
-from analysis.render import Percent, TableData, interval_note
+from analysis.render import (
+    BOUNDED_CAPTION,
+    CAPTIONS,
+    CLASS_GAP_CAPTION,
+    NO_SEED_INTERVAL,
+    Percent,
+    TableData,
+    interval_note,
+)
 from analysis.stats import Band
 from analysis.verdicts import single_trial_band
 from fakedet.data import CLASSES
 from fakedet.protocol import ALL_TRIPLES, triple_str
 from fakedet.schema import EIGHT_BIT, METRIC_VERSION
-
-CAPTIONS = {
-    THESE_CLASSES: "CI for these 10 classes: where the mean of these same classes would fall "
-    "with new training seeds (seed variance within each triple)",
-    NEW_CLASS: "CI for a new class: where the mean over classes the detector never saw would "
-    "fall, classes drawn like these 10 (leave-one-class-out jackknife over the classes)",
-}
-BOUNDED_CAPTION = (
-    "rates, AUROC and AP keep their CI inside [0, 1], differences inside [-1, 1]; a "
-    "difference of two rates is never narrower than a rate at 0 or 1 allows (estimators: "
-    "docs/method.md)"
-)
-CLASS_GAP_CAPTION = (
-    "held - seen, per class c: mean over trials whose triple holds c minus mean over the "
-    "others; CI: where that gap would fall with other partner classes and new seeds "
-    "(jackknife over c's partner classes)"
-)
-NO_SEED_INTERVAL = "n/a: one seed: no interval for these classes (their only variance is seeds')"
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,9 @@ import numpy as np
 from analysis.grid import MetricGrid
 from analysis.inference import NEW_CLASS, difference_bounds
 from analysis.measures import TRAINING, TRAINING_8BIT, Measure, Quantity
-from analysis.render import TableData, interval_note
+from analysis.render import BOUNDED_CAPTION, CAPTIONS, TableData, interval_note
 from analysis.stats import Estimate
-from analysis.tables import BOUNDED_CAPTION, CAPTIONS, cell, estimates, paired, present
+from analysis.tables import cell, estimates, paired, present
 
 MEASURES: list[Measure] = [
     m
