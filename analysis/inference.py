@@ -219,11 +219,12 @@ class Intervals:
         """Paired mean differences x - y of bounded quantities, per metric, over the trials
         present in both, with intervals that never claim more than x's and y's do.
 
-        The interval combines the intervals of the two means (each inside its range, at
-        its own floor where all its values sit at an end) with the correlation of the two
-        estimates under the same kind of variance (MOVER, `mover`). Away from the ends it
-        is the difference's own interval; where x and y are both at 1 in every trial it is
-        +- the distance from 1 to their lower bounds, not [0, 0].
+        The interval holds the difference's own and the one built from the two means'
+        intervals (`analysis.bounded.combined`): for a new class the MOVER of their whole
+        intervals (each with its logit-normal side) with the jackknife correlation of the
+        two estimates; for these classes their floors only, where all of a part's values
+        sit at an end. Two rates at 1 in every trial give +- the distance from 1 to their
+        lower bounds, not [0, 0].
 
         Args:
             x, y: (M, T, S) values, NaN where missing.
@@ -273,16 +274,10 @@ class Intervals:
     def statistic(
         self, fn: Callable, scores, *, kind: str, confidence=None, bounds: Bounds = UNBOUNDED
     ) -> Estimate:
-        """Any statistic of a (T, S) grid, e.g. `analysis.stats.iqm`.
-
-        For THESE_CLASSES `fn` must map (b, T, S) -> (b,) and treat seeds as exchangeable:
-        a resampled triple holds its S_t draws in its first S_t columns, NaN after. The
-        SE is the resamples' standard deviation scaled by sqrt(n / (n - T)) (= sqrt(S /
-        (S - 1)) when all have S), t with n - T df; every triple with a trial needs two or
-        more (else no interval). The resamples are materialised in blocks of (1000, T, S).
-        For NEW_CLASS `fn` maps (T', S) -> scalar on the triples left after dropping a
-        class.
-        """
+        """Any statistic of a (T, S) grid, e.g. `analysis.stats.iqm`. For THESE_CLASSES
+        `fn` maps (b, T, S) -> (b,), seeds exchangeable (`analysis.seeds.seed_bootstrap`:
+        a resampled triple holds its S_t draws in its first S_t columns, NaN after); for
+        NEW_CLASS, (T', S) -> scalar on the triples left after dropping a class."""
         scores = self._check(np.asarray(scores)[None])[0]
         level = _level(confidence, self.confidence)
         if _kind(kind) == NEW_CLASS:
