@@ -47,6 +47,33 @@ def group_means(sums, counts, groups):
     return value, loo, (counts @ groups.T.astype(np.float64) > 0).T
 
 
+def class_values(total, counts, groups, value) -> np.ndarray:
+    """Each class's own value (C, M): the mean plus 3 times its centred effect in the
+    additive fit (least squares over the triples with data) triple mean = a + the sum of
+    its 3 classes' effects. For a mean over a trial's held-out classes it is the class's
+    rate, in any design whose classes the triples tell apart; NaN where they do not.
+
+    Args:
+        total, counts: (M, T) sums and counts of present trials (`sums`).
+        groups: (C, T) bool, which triples hold each class.
+        value: (M,) the means.
+    """
+    out = np.full((len(groups), len(total)), np.nan)
+    has = counts > 0
+    for pattern in np.unique(has, axis=0):
+        rows = (has == pattern).all(axis=1)  # the metrics with these triples present
+        x = groups[:, pattern].T.astype(np.float64)  # (T', C)
+        x = x - x.mean(axis=0)  # centred: the intercept apart
+        if np.linalg.matrix_rank(x) < len(groups) - 1:
+            continue  # the triples do not tell the classes apart
+        with np.errstate(invalid="ignore", divide="ignore"):
+            y = total[rows][:, pattern] / counts[rows][:, pattern]  # (M', T')
+        effect = np.linalg.lstsq(x, (y - y.mean(axis=1, keepdims=True)).T, rcond=None)[0]
+        effect = effect - effect.mean(axis=0)  # (C, M')
+        out[:, rows] = value[rows] + 3 * effect
+    return out
+
+
 def class_means(
     stack: np.ndarray,
     groups: np.ndarray,
@@ -56,7 +83,7 @@ def class_means(
     parametric: bool = True,
 ) -> list[Estimate]:
     """NEW_CLASS mean over trials of each metric; a bounded mean's interval also holds the
-    logit-normal one of its classes' pseudo-values (`analysis.logitnormal`), unless
+    logit-normal one of its classes' own values (`class_values`, `analysis.logitnormal`), unless
     `binary` or not `parametric`.
 
     Args:
@@ -81,9 +108,8 @@ def class_means(
     lo, hi = check_ranges(bounds, len(value))
     logit = None
     if parametric and not binary and np.isfinite(lo).all() and np.isfinite(hi).all():
-        with np.errstate(invalid="ignore"):
-            pseudo = n * value - (n - 1) * loo  # (C, M): each class's own value
-        logit = logitnormal.fit((pseudo - lo) / (hi - lo), present)
+        own = class_values(total, counts, groups, value)
+        logit = logitnormal.fit((own - lo) / (hi - lo), present & ~np.isnan(own))
     return estimates(value, se, df, trials, bounds, units, confidence, binary, logit)
 
 

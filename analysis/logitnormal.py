@@ -34,17 +34,39 @@ _WEIGHTS = _WEIGHTS / _WEIGHTS.sum()
 _CHUNK = 64  # metrics at a time: (64, DRAWS, 40) floats
 
 
+def _moments(mu: np.ndarray, sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and variance of expit(mu + sigma Z), by Gauss-Hermite quadrature."""
+    p = special.expit(mu[..., None] + sigma[..., None] * _NODES)
+    mean = p @ _WEIGHTS
+    return mean, (p**2) @ _WEIGHTS - mean**2
+
+
+def _mu_for(mean: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+    """The mu whose logit-normal mean at `sigma` is `mean` (bisection; the mean rises
+    with mu)."""
+    low, high = np.full_like(mean, -40.0), np.full_like(mean, 40.0)
+    for _ in range(50):
+        mid = (low + high) / 2
+        above = _moments(mid, sigma)[0] > mean
+        low, high = np.where(above, low, mid), np.where(above, mid, high)
+    return (low + high) / 2
+
+
 def fit(values: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean and sd (ddof 1) of the logits of the present class values, and their count.
+    A value at or past an end of [0, 1] counts as `resolution` inside it: `CLIP`, or the
+    farthest any class value of that metric falls past an end (a pseudo-value past an end
+    is trial noise, and values closer to the end than that noise are not told apart).
 
     Args:
-        values: (G, M) class values on [0, 1] (clipped to [CLIP, 1 - CLIP]).
+        values: (G, M) class values on [0, 1] (a pseudo-value may fall outside).
         present: (G, M) which classes the data hold.
 
     Returns:
         m, s, n: three (M,); m and s NaN where fewer than 2 classes.
     """
-    eta = special.logit(np.clip(np.nan_to_num(values, nan=0.5), CLIP, 1 - CLIP))
+    v = np.nan_to_num(values, nan=0.5)
+    eta = special.logit(np.clip(v, CLIP, 1 - CLIP))
     n = present.sum(axis=0).astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         m = np.where(present, eta, 0.0).sum(axis=0) / n
@@ -88,8 +110,13 @@ def interval(m, s, n, confidence: float) -> tuple[np.ndarray, np.ndarray]:
     return low, high
 
 
-@functools.cache
-def interval_of(m: float, s: float, n: int, confidence: float) -> tuple[float, float]:
-    """`interval` of one fit, cached (p-values search over levels)."""
-    low, high = interval(np.array([m]), np.array([s]), np.array([n]), confidence)
-    return float(low[0]), float(high[0])
+@functools.lru_cache(maxsize=4096)
+def _draws_of(m: float, s: float, n: float) -> np.ndarray:
+    return draws(np.array([m]), np.array([s]), np.array([n]))[0]
+
+
+def interval_of(m: float, s: float, n: float, confidence: float) -> tuple[float, float]:
+    """`interval` of one fit, its draws cached (a p-value searches over levels)."""
+    alpha = (1 - confidence) / 2
+    low, high = np.quantile(_draws_of(m, s, n), [alpha, 1 - alpha])
+    return float(low), float(high)
