@@ -61,6 +61,8 @@ def class_values(total, counts, groups, value) -> np.ndarray:
     out = np.full((len(groups), len(total)), np.nan)
     has = counts > 0
     for pattern in np.unique(has, axis=0):
+        if pattern.sum() < len(groups):
+            continue  # fewer triples than classes: they cannot tell the classes apart
         rows = (has == pattern).all(axis=1)  # the metrics with these triples present
         x = groups[:, pattern].T.astype(np.float64)  # (T', C)
         x = x - x.mean(axis=0)  # centred: the intercept apart
