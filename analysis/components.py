@@ -1,72 +1,37 @@
 """Variance components of the crossed class design: where trial-to-trial variation comes from.
 
 Per architecture and quantity (`QUANTITIES`), the trial of held-out triple t = {c1, c2, c3}
-and seed s is modelled as
+and seed s is modelled as (`analysis.crossed`, which simulates it)
 
     y_ts = mu + a_c1 + a_c2 + a_c3 + b_t + e_ts,
-    a_c ~ N(0, class_sd^2)   one effect per class, shared by every triple holding it
-    b_t ~ N(0, triple_sd^2)  the triple beyond its classes
-    e_ts ~ N(0, seed_sd^2)   the seed (the residual)
+    a_c ~ N(0, class_sd^2), b_t ~ N(0, triple_sd^2), e_ts ~ N(0, seed_sd^2).
 
-the model of `analysis.inference`'s coverage simulations. One trial varies by
-3 class_sd^2 + triple_sd^2 + seed_sd^2.
-
-Fit: method of moments (Henderson's method III), three sums of squares equated to their
-expectations, unbiased for the variances (a negative estimate is reported as 0):
-
-    seed:   the pooled within-triple variance, sum_ts (y_ts - ybar_t)^2 / sum_t (S_t - 1);
-    triple: the residual sum of squares of the triple means regressed on [1, X] (X the
-            (T, C) class incidence), E = sum_t Q_tt (triple_sd^2 + seed_sd^2 / S_t), Q the
-            residual projection, with T - rank([1, X]) degrees of freedom;
-    class:  the sum of squares of the triple means about their mean,
-            E = class_sd^2 tr(X' M X) + (1 - 1/T) sum_t (triple_sd^2 + seed_sd^2 / S_t).
-
-What a design cannot separate (then `separable` and `note` say so; the table shows -):
-with one seed per triple, triple and seed: only their sum is estimated, reported as seed
-(the residual), and the triple is n/a; with no more triples than rank([1, X]) (e.g. 10
-balanced triples of 10 classes) the class effects fit the triple means exactly, so the
-triple is n/a and the class component includes it.
-
-Intervals: a parametric bootstrap from the fitted model (`BOOTSTRAP` data sets of the same
-design, triples, seeds and missing trials, refitted). For a positive variance v the
-interval pivots on the ratio v*/v of refitted to fitted variance (a basic bootstrap on the
-log scale, the bootstrap analogue of the chi-square interval): [v / q_hi, v / q_lo]; an
-upper bound is NaN (unbounded by this design) when the lower ratio quantile is 0. For a
-variance fitted as 0 the interval is [0, the (1 + conf) / 2 quantile of v*]. SDs are
-square roots of these bounds. Coverage of the 95% intervals, 200 simulated sweeps per
-setting (`python -m tests.test_components`):
-
-    (class, triple, seed sd), design    class   triple  seed
-    (0.10, 0.01, 0.03), 120 x 3         92.5%   86.0%   94.5%
-    (0.10, 0.01, 0.03), 40 x 2          92.0%   79.5%   93.5%
-    (0.005, 0.01, 0.03), 40 x 2         85.5%   79.5%   93.5%
-    (0.05, 0.03, 0.03), 40 x 2          94.5%   94.5%   93.5%
-
-A part whose SD is small beside the noise of its estimate (the triple beside the seed,
-the class in the seed-dominated setting) is under-covered: its lower bound is too high.
-
-A balanced design's mean carries 3 times the mean of the 10 class effects, so no number
-of triples or seeds takes an interval for a new class below t_9 * 3 class_sd / sqrt(10)
-(`analysis.plan` simulates that floor).
+Fit: method of moments (Henderson's method III; unbiased, a negative estimate reported
+as 0). A design with one seed per triple cannot tell the triple from the seed, one with no
+more triples than rank([1, X]) (e.g. 10 balanced triples) the triple from the class
+effects: then `separable` and `note` say so, the table shows -, and `Components.splits`
+gives the other ways to place that variation. Intervals: a parametric bootstrap of the
+fitted model, ratio pivot. The equations, the intervals' coverage and what no design can
+beat: docs/method.md, "Variance components and the planner".
 
     comps = fit(scores, triples)          # scores (T, S), NaN where missing
-    comps.class_sd, comps.estimate("class")   # an SD, and it with its interval
+    comps.sd("class"), comps.estimate("class")   # an SD, and it with its interval
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from analysis.crossed import PARTS, Truth, simulate
 from analysis.grid import MetricGrid
-from analysis.inference import as_triples, incidence
+from analysis.inference import UNBOUNDED, Bounds, as_triples, incidence
 from analysis.measures import ACCURACY, AUROC_OWN, OWN_FAKES, REAL_RECALL, Measure
 from analysis.render import Percent, TableData
 from analysis.stats import Estimate
 
-PARTS = ("class", "triple", "seed")
 BOOTSTRAP = 200  # parametric bootstrap data sets per fit: 200 fits of one design take ms
 ROUNDING = 1e-12  # variances below this (times max(1, mean^2)) are rounding error, i.e. 0
 QUANTITIES: dict[str, Measure] = {
@@ -81,6 +46,8 @@ QUANTITIES: dict[str, Measure] = {
 }
 """The headline table's quantities (`analysis.measures`), by a name for the command line."""
 DEFAULT_QUANTITY = "recall_gap"
+Key = tuple[str, str]
+"""(quantity, arch): a `QUANTITIES` name and an architecture."""
 
 
 class TooFewTrials(ValueError):
@@ -105,6 +72,8 @@ class Components:
     confidence: float = 0.95
     note: str = ""
     """What the design could not separate, in one line; '' when nothing."""
+    one_seed: bool = False
+    """Whether every triple has one trial (then the seed part holds the triple's)."""
     boot: dict[str, np.ndarray] = field(default_factory=dict)
     """{part: (R,) variances refitted on the parametric bootstrap's data sets}; empty
     without a bootstrap. `plausible` turns them into plausible true SDs."""
@@ -113,32 +82,22 @@ class Components:
         v = self.variances[part]
         return float(np.sqrt(max(v, 0.0))) if np.isfinite(v) else np.nan
 
-    @property
-    def class_sd(self) -> float:
-        return self.sd("class")
-
-    @property
-    def triple_sd(self) -> float:
-        return self.sd("triple")
-
-    @property
-    def seed_sd(self) -> float:
-        return self.sd("seed")
-
-    def planned(self) -> dict[str, float]:
-        """{part: SD} to simulate: a part the design could not separate counts as 0 (its
-        variance is inside the class or seed component, see the module docstring)."""
-        return {p: (self.sd(p) if self.separable[p] else 0.0) for p in PARTS}
+    def planned(self, bounds: Bounds = UNBOUNDED) -> Truth:
+        """The fitted model as a truth to simulate (in `bounds`): a part the design could
+        not separate counts as 0 (its variance is inside the class or seed component, see
+        the module docstring; `splits` gives the other ways to place it)."""
+        sds = [self.sd(p) if self.separable[p] else 0.0 for p in PARTS]
+        return Truth(*sds, mean=self.mean, bounds=bounds)
 
     def estimate(self, part: str) -> Estimate:
         low, high = self.intervals.get(part, (np.nan, np.nan))
         return Estimate(self.sd(part), low, high, self.trials)
 
-    def plausible(self) -> list[dict[str, float]]:
-        """Plausible true SDs, one {part: SD} per bootstrap data set, by the ratio pivot of
-        the intervals: a fitted variance v with refit v* gives v^2 / v* (v* at least v /
-        100); a variance fitted as 0 gives v*. Parts the design cannot separate are 0, as
-        in `planned`. [] without a bootstrap."""
+    def plausible(self, bounds: Bounds = UNBOUNDED) -> list[Truth]:
+        """Plausible truths, one per bootstrap data set, by the ratio pivot of the
+        intervals: a fitted variance v with refit v* gives v^2 / v* (v* at least v / 100);
+        a variance fitted as 0 gives v*. Parts the design cannot separate are 0, as in
+        `planned`. [] without a bootstrap."""
         if not self.boot:
             return []
         out = {}
@@ -148,12 +107,29 @@ class Components:
             out[p] = np.sqrt(v * v / np.maximum(star, v / 100) if v > 0 else star)
             if not self.separable[p]:
                 out[p] = np.zeros_like(star)
-        return [{p: float(out[p][i]) for p in PARTS} for i in range(len(out["class"]))]
+        return [
+            Truth(*(float(out[p][i]) for p in PARTS), mean=self.mean, bounds=bounds)
+            for i in range(len(out["class"]))
+        ]
+
+    def splits(self, truth: Truth) -> tuple[Truth, ...]:
+        """`truth` (a `planned` or `plausible` one) and the other splits of its variation
+        that this design's data cannot tell from it: with nothing separated, all of a
+        trial's variation as seed noise; with the triple inside the class part (no more
+        triples than class effects), all of the class part as the triples' own; with
+        the triple inside the seed part (one seed per triple), all of it as the triple's."""
+        if not self.separable["seed"]:
+            return truth, truth.as_seed_noise()
+        if self.separable["triple"]:
+            return (truth,)
+        if self.one_seed:
+            return truth, replace(truth, triple_sd=truth.seed_sd, seed_sd=0.0)
+        return truth, truth.as_triple_noise()
 
     def shares(self) -> dict[str, float]:
         """{part: share of one trial's variance}: 3 class_sd^2, triple_sd^2, seed_sd^2."""
         parts = self.planned()
-        var = {"class": 3 * parts["class"] ** 2, **{p: parts[p] ** 2 for p in PARTS[1:]}}
+        var = {"class": 3 * parts.class_sd**2, **{p: parts.sd(p) ** 2 for p in PARTS[1:]}}
         total = sum(var.values())
         return {p: (v / total if total > 0 else np.nan) for p, v in var.items()}
 
@@ -214,31 +190,6 @@ def _interval(v: float, boot: np.ndarray, confidence: float) -> tuple[float, flo
     return float(np.sqrt(v / q_hi)) if q_hi > 0 else 0.0, float(high)
 
 
-def simulate(
-    sds: dict[str, float],
-    triples: np.ndarray,
-    mask: np.ndarray,
-    replicates: int,
-    rng: np.random.Generator,
-    mean: float = 0.0,
-) -> np.ndarray:
-    """(R, T, S) values drawn from the crossed model (NaN where `mask` (T, S) is False).
-
-    Args:
-        sds: {part: SD} for "class", "triple", "seed".
-        triples: (T, 3) class ids (0-9).
-    """
-    t, s = mask.shape
-    a = rng.standard_normal((replicates, 10)) * sds["class"]
-    y = (
-        mean
-        + a[:, triples].sum(axis=2)[..., None]
-        + rng.standard_normal((replicates, t, 1)) * sds["triple"]
-        + rng.standard_normal((replicates, t, s)) * sds["seed"]
-    )
-    return np.where(mask, y, np.nan)
-
-
 def fit(
     scores: np.ndarray,
     triples: Sequence,
@@ -275,22 +226,46 @@ def fit(
         p: (0.0 if abs(est[p][0]) < rounding else float(est[p][0])) if sep[p] else np.nan
         for p in PARTS
     }
-    note = _not_separated(sep, bool((mask.sum(axis=1) == 1).all()))
-    comps = Components(mean, variances, sep, {}, int(mask.sum()), confidence, note)
+    one_seed = bool((mask.sum(axis=1) == 1).all())
+    comps = Components(
+        mean,
+        variances,
+        sep,
+        {},
+        int(mask.sum()),
+        confidence,
+        _not_separated(sep, one_seed),
+        one_seed,
+    )
     if bootstrap <= 0:
         return comps
-    sims = simulate(comps.planned(), tri, mask, bootstrap, np.random.default_rng(seed), mean)
+    sims = simulate(comps.planned(), tri, mask, bootstrap, np.random.default_rng(seed))
     boot, _ = _moments(np.nan_to_num(sims), mask, x)
     intervals = {
         p: _interval(max(variances[p], 0.0), boot[p], confidence) if sep[p] else (np.nan, np.nan)
         for p in PARTS
     }
-    return Components(mean, variances, sep, intervals, int(mask.sum()), confidence, note, boot)
+    return replace(comps, intervals=intervals, boot=boot)
 
 
-def fit_grid(grid: MetricGrid, arch: str, quantity: str, **kw) -> Components:
-    """`fit` of one quantity (a `QUANTITIES` name) of one architecture of a grid."""
-    return fit(QUANTITIES[quantity](grid, arch), grid.triples, **kw)
+def fit_each(grid: MetricGrid, archs: Sequence[str]) -> tuple[dict[Key, Components], dict]:
+    """Components of every headline quantity (`QUANTITIES`) of each of `archs` that has
+    it, in quantity order, at the grid's confidence and seed.
+
+    Returns:
+        ({(quantity, arch): Components}, {(quantity, arch): why it could not be fitted}).
+    """
+    fitted, failed = {}, {}
+    for name, measure in QUANTITIES.items():
+        for arch in archs:
+            scores = measure(grid, arch)
+            if np.isnan(scores).all():
+                continue
+            try:
+                fitted[(name, arch)] = fit(scores, grid.triples, grid.confidence, seed=grid.seed)
+            except TooFewTrials as e:
+                failed[(name, arch)] = str(e)
+    return fitted, failed
 
 
 # --- the summary's table ------------------------------------------------------------------
@@ -304,21 +279,14 @@ def table(grid: MetricGrid) -> TableData:
         interval="parametric bootstrap of the fitted crossed model",
         keys=2,
     )
-    notes: set[str] = set()
+    fitted, failed = fit_each(grid, grid.gans)
+    notes = {f"not fitted: {why}" for why in failed.values()}
     for arch in grid.gans:
         for name in QUANTITIES:
-            scores = QUANTITIES[name](grid, arch)
-            if np.isnan(scores).all():
-                continue
-            try:
-                c = fit(scores, grid.triples, confidence=grid.confidence, seed=grid.seed)
-            except TooFewTrials as e:
-                notes.add(f"not fitted: {e}")
-                continue
-            if c.note:
-                notes.add(c.note)
-            share = Percent(100 * c.shares()["class"])
-            t.rows.append([arch, name, *(c.estimate(p) for p in PARTS), share])
+            if c := fitted.get((name, arch)):
+                notes |= {c.note} - {""}
+                share = Percent(100 * c.shares()["class"])
+                t.rows.append([arch, name, *(c.estimate(p) for p in PARTS), share])
     t.caption = "\n".join(
         [
             "SD of each part of one trial's value: y = mu + its 3 held-out classes' effects "

@@ -15,16 +15,15 @@ scores and the metric rows; the metrics file comes last and marks the trial comp
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
+from fakedet import cost
 from fakedet.config import DEFAULT_MINUTES, Budget, TrialConfig, add_budget_args, make_config
 from fakedet.errors import ArgumentParser, UserError, exit_on_user_error, first_line
 from fakedet.protocol import SEED_TRAIN_IMAGES
-from fakedet.recipe import RECIPES, total_steps
+from fakedet.recipe import RECIPES
 
 if TYPE_CHECKING:  # torch loads inside the functions: `--help` answers before it
     import torch
@@ -33,8 +32,6 @@ if TYPE_CHECKING:  # torch loads inside the functions: `--help` answers before i
     from fakedet.data import FashionMNIST
     from fakedet.store import ResultsStore
 
-RECORDS = Path(__file__).resolve().parents[1] / "bench" / "results"
-"""The committed benchmark records (`bench/results/throughput-<device>.json`)."""
 QUICK_SECONDS = 600
 """A trial expected to train longer than this (or of unknown cost) needs `--yes`."""
 
@@ -85,22 +82,18 @@ def check_device(name: str | None) -> torch.device:
 
 def expected_training(cfg: TrialConfig, device_type: str) -> tuple[float, str] | None:
     """(seconds, source) of training `cfg` at the committed benchmark record's speed for
-    this kind of device (`bench/results/throughput-<cpu|cuda>.json`, fast path), or None
-    without a record for it. Evaluation and writing are not counted."""
-    path = RECORDS / f"throughput-{device_type}.json"
-    if not path.is_file():
+    this kind of device (`fakedet.cost`), or None without a record for it. Evaluation and
+    writing are not counted."""
+    model = cost.device_cost(device_type)
+    if model is None or cfg.arch not in model.ms_per_step:
         return None
-    record = json.loads(path.read_text())
-    ms = record["results"].get(cfg.arch, {}).get("fast_ms_per_step")
-    if ms is None:
-        return None
-    steps = total_steps(cfg.recipe, SEED_TRAIN_IMAGES, cfg.max_steps)
-    return steps * ms / 1000, f"{path.name}: {record['machine']}, {record['date'][:10]}"
+    seconds = model.seconds(cfg.arch, cost.trial_steps(cfg))
+    return seconds, f"{model.source}: {model.machine}, {model.date[:10]}"
 
 
 def describe(cfg: TrialConfig, device_type: str) -> tuple[str, float | None]:
     """One line saying what the trial runs and its expected training time; the seconds."""
-    steps = total_steps(cfg.recipe, SEED_TRAIN_IMAGES, cfg.max_steps)
+    steps = cost.trial_steps(cfg)
     epochs = steps / cfg.steps_per_epoch(SEED_TRAIN_IMAGES)
     line = f"about to run {cfg.key}: {steps:,} steps ({epochs:.3g} epochs) on {device_type}"
     expected = expected_training(cfg, device_type)

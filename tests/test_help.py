@@ -24,9 +24,9 @@ COMMANDS = {
     "fakedet.trial": HEAVY,
     "sweeps/all_triples.py": HEAVY,
     "analysis.summarize": HEAVY,
-    # These two load pandas and scipy with their own modules (their statistics live
-    # there), about 2 s on 2 cores; torch and Ray stay out.
-    "analysis.plan": {"torch", "ray"},
+    "analysis.plan": HEAVY,
+    # rescore loads pandas and scipy with its own module (its statistics live there),
+    # about 2 s on 2 cores; torch and Ray stay out.
     "analysis.rescore": {"torch", "ray"},
 }
 
@@ -97,6 +97,13 @@ def test_summarize_repeats_the_claims_margins_exactly():
         "eight_bit": claims.EIGHT_BIT_MARGIN,
     }
     assert claims.Margins() == claims.Margins(**summarize.MARGINS)
+
+
+def test_the_planner_repeats_the_quantities_exactly():
+    from analysis import components, plan
+
+    assert tuple(components.QUANTITIES) == plan.QUANTITY_NAMES
+    assert plan.DEFAULT_QUANTITY == components.DEFAULT_QUANTITY
 
 
 def test_a_bare_trial_says_what_it_runs_and_its_cost_and_waits_for_yes(tmp_path):

@@ -238,9 +238,10 @@ def test_killed_driver_with_packs_reruns_only_unfinished_members(tmp_path, data_
 def test_pack_auto_reads_the_record_of_this_gpu_else_one(tmp_path, monkeypatch):
     import json
 
+    from fakedet import cost
     from sweeps import estimate
 
-    monkeypatch.setattr(estimate, "RESULTS", tmp_path)
+    monkeypatch.setattr(cost, "RECORDS", tmp_path)
     archs = ("hands_on", "brownlee")
     assert estimate.auto_pack("H100", archs)[0] == {"hands_on": 1, "brownlee": 1}  # no record
     rows = {"1": {"member_steps_per_s": 300.0}, "8": {"member_steps_per_s": 1900.0},
