@@ -20,6 +20,7 @@ import pandas as pd
 
 from analysis.inference import Intervals
 from analysis.measures import CROSS_FAKE
+from fakedet.errors import UserError
 
 NO_CLASS = -1
 DETECTOR = "detector"
@@ -134,6 +135,9 @@ def select(df: pd.DataFrame, protocol: str | None = None) -> tuple[pd.DataFrame,
     """
     df = label_archs(df)
     protocols = df.protocol.value_counts()
+    if protocol is not None and protocol not in protocols.index:
+        found = ", ".join(sorted(protocols.index))
+        raise UserError(f"--protocol {protocol}: no results for this protocol; found: {found}")
     protocol = protocol or protocols.index[0]
     df = df[df.protocol == protocol]
     trials = df.drop_duplicates("trial_key")[["trial_key", "arch", "seed", "heldout", "steps"]]

@@ -19,6 +19,7 @@ once; loading and planning show a status line on stderr.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,7 @@ from rich.console import Console
 from rich.text import Text
 
 from fakedet.errors import ArgumentParser, UserError, exit_on_user_error
+from fakedet.options import finite_float
 from fakedet.status import stderr_console, step
 
 if TYPE_CHECKING:
@@ -60,7 +62,9 @@ def build_parser() -> ArgumentParser:
         "module docstring (analysis/plan.py).",
     )
     p.add_argument("--results", required=True, help="results root: a path or a URI")
-    p.add_argument("--target", type=float, default=0.05, help="CI half-width wanted (default 0.05)")
+    p.add_argument(
+        "--target", type=_finite, default=0.05, help="CI half-width wanted (default 0.05)"
+    )
     p.add_argument(
         "--quantity",
         default=DEFAULT_QUANTITY,
@@ -72,34 +76,59 @@ def build_parser() -> ArgumentParser:
     return p
 
 
-def load_grid(root: str, archs: str | None, protocol: str | None) -> MetricGrid:
-    """The results under `root` as a grid: one protocol, only `archs` (comma-separated)."""
+def _finite(text: str) -> float:
+    try:
+        return finite_float(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def load_grid(root: str, archs: str | None, protocol: str | None, on_invalid=None) -> MetricGrid:
+    """The results under `root` as a grid: one protocol, only `archs` (comma-separated).
+    Each file left out (corrupt, or not of the schema) is passed to `on_invalid(path,
+    reason)`; a filter that matches nothing is one `UserError` naming what the results hold.
+    """
     from analysis.grid import MetricGrid, select
     from analysis.load import load_results
 
-    df, _ = select(load_results(root).metrics, protocol)
+    results = load_results(root)
+    for path, reason in results.invalid:
+        if on_invalid:
+            on_invalid(path, reason)
+    df, _ = select(results.metrics, protocol)
     if archs:
         wanted = [a.strip() for a in archs.split(",") if a.strip()]
         if unknown := sorted(set(wanted) - set(df.arch)):
             found = ", ".join(sorted(set(df.arch)))
-            raise UserError(f"no results for arch {', '.join(unknown)}; found: {found}")
+            raise UserError(f"--archs: no results for arch {', '.join(unknown)}; found: {found}")
         df = df[df.arch.isin(wanted)]
     return MetricGrid(df)
 
 
-@exit_on_user_error
-def main(argv: list[str] | None = None) -> None:
+def parse(argv: list[str] | None = None):
+    """The command line's arguments, each value checked before any work."""
     args = build_parser().parse_args(argv)
     if args.quantity not in QUANTITY_NAMES:
-        raise UserError(f"unknown quantity {args.quantity!r}; valid: {', '.join(QUANTITY_NAMES)}")
-    if not args.target > 0:
-        raise UserError(f"--target must be a positive half-width, got {args.target}")
+        raise UserError(
+            f"--quantity: unknown quantity {args.quantity!r}; valid: {', '.join(QUANTITY_NAMES)}"
+        )
+    if not 0 < args.target < 1:
+        raise UserError(f"--target must be a positive half-width below 1, got {args.target:g}")
+    return args
+
+
+@exit_on_user_error
+def main(argv: list[str] | None = None) -> None:
+    args = parse(argv)
     status = stderr_console()
+    left_out = []
     with step(status, f"loading results from {args.results}"):
         from analysis import crossed, plan_model, plan_tables
         from analysis.render import rich_table
 
-        grid = load_grid(args.results, args.archs, args.protocol)
+        grid = load_grid(args.results, args.archs, args.protocol, lambda *f: left_out.append(f))
+    for path, reason in left_out:  # once the options are known good: an error stays one line
+        print(f"invalid file left out: {path}: {reason}", file=sys.stderr)
     designs = f"{len(TRIPLES) * len(SEEDS)} designs x {crossed.REPLICATES} simulated sweeps"
     with step(status, f"fitting, simulating {designs} (a minute or two on 2 cores)"):
         plan = plan_model.make_plan(grid, args.quantity, args.target, triples=TRIPLES, seeds=SEEDS)

@@ -21,12 +21,25 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.text import Text
 
 from fakedet.errors import ArgumentParser, UserError, exit_on_user_error
+from fakedet.options import (
+    add_options,
+    at_least,
+    between,
+    check_fields,
+    finite_float,
+    from_namespace,
+    integer,
+    names,
+    option,
+    writable_dir,
+)
 from fakedet.status import stderr_console, step
 
 if TYPE_CHECKING:
@@ -77,120 +90,150 @@ TABLES: dict[str, Callable[[Context], TableData]] = {
 DEFAULT_TABLES = ("headline", "gap", "claims", "coverage")
 
 
+def _tables(text: str) -> tuple[str, ...]:
+    """'--tables': 'all' or names of `TABLES`."""
+    if text.strip() == "all":
+        return tuple(TABLES)
+    wanted = names(text)
+    if unknown := [n for n in wanted if n not in TABLES]:
+        raise UserError(f"--tables: unknown {', '.join(unknown)}; valid: all, {', '.join(TABLES)}")
+    return tuple(n for n in TABLES if n in wanted)
+
+
+def _margin(claim: str, key: str, kind: str) -> Any:
+    return option(
+        MARGINS[key], f"{kind} margin of {claim}", parse=finite_float, check=between(0, 1)
+    )
+
+
+@dataclass(frozen=True)
+class SummaryOptions:
+    """What `python -m analysis.summarize` takes; each option declared once, with its
+    type and range (`fakedet.options`)."""
+
+    results: str = option("results", "results root: a path or a URI")
+    format: str = option("table", "output format", choices=FORMATS)
+    tables: tuple[str, ...] | None = option(
+        None,
+        f"comma-separated tables, or 'all': {', '.join(TABLES)} (terminal default: "
+        f"{','.join(DEFAULT_TABLES)}; exports: all)",
+        parse=_tables,
+    )
+    plots: str | None = option(None, "also write PNG figures here (default: none)", metavar="DIR")
+    confidence: float = option(0.95, "interval coverage", parse=finite_float, check=between(0.5, 1))
+    resamples: int = option(
+        10_000, "bootstrap resamples (IQM, these classes)", parse=integer, check=at_least(100)
+    )
+    seed: int = option(0, "seed of the bootstrap", parse=integer, check=at_least(0))
+    margin_seen_unseen: float = _margin(
+        "claim 3 (unseen vs seen classes), TOST", "seen_unseen", "equivalence"
+    )
+    margin_transfer: float = _margin(
+        "claim 4 (other generators' fakes vs own)", "transfer", "non-inferiority"
+    )
+    margin_8bit: float = _margin(
+        "claim 7 (8-bit fakes vs float fakes), TOST", "eight_bit", "equivalence"
+    )
+    archs: tuple[str, ...] | None = option(
+        None, "only these architectures, comma-separated (default: all)", parse=names
+    )
+    suites: tuple[str, ...] | None = option(
+        None, "only these suites, comma-separated (default: all)", parse=names
+    )
+    protocol: str | None = option(None, "protocol to summarise (default: the most common)")
+
+    def __post_init__(self):
+        check_fields(self)
+        if self.plots and (problem := writable_dir(self.plots)):
+            raise UserError(f"--plots {self.plots}: cannot write figures there ({problem})")
+
+    @property
+    def table_names(self) -> list[str]:
+        """The tables to build: `tables`, else the default for the format."""
+        if self.tables:
+            return list(self.tables)
+        return list(DEFAULT_TABLES if self.format == "table" else TABLES)
+
+
 def build_parser() -> ArgumentParser:
     p = ArgumentParser(
         prog="python -m analysis.summarize",
         description=__doc__.split("\n\n")[0],
         epilog=__doc__.split("\n\n", 2)[2],
     )
-    p.add_argument("--results", default="results", help="results root: a path or a URI")
-    p.add_argument("--format", default="table", choices=FORMATS, help="output format")
-    p.add_argument(
-        "--tables",
-        help=f"comma-separated tables, or 'all': {', '.join(TABLES)} (terminal default: "
-        f"{','.join(DEFAULT_TABLES)}; exports: all)",
-    )
-    p.add_argument("--plots", metavar="DIR", help="also write PNG figures here (default: none)")
-    p.add_argument("--confidence", type=float, default=0.95, help="interval coverage")
-    p.add_argument(
-        "--resamples", type=int, default=10_000, help="bootstrap resamples (IQM, these classes)"
-    )
-    p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap")
-    p.add_argument(
-        "--margin-seen-unseen",
-        type=float,
-        default=MARGINS["seen_unseen"],
-        help="equivalence margin of claim 3 (unseen vs seen classes), TOST",
-    )
-    p.add_argument(
-        "--margin-transfer",
-        type=float,
-        default=MARGINS["transfer"],
-        help="non-inferiority margin of claim 4 (other generators' fakes vs own)",
-    )
-    p.add_argument(
-        "--margin-8bit",
-        type=float,
-        default=MARGINS["eight_bit"],
-        help="equivalence margin of claim 7 (8-bit fakes vs float fakes), TOST",
-    )
-    p.add_argument("--archs", help="only these architectures, comma-separated (default: all)")
-    p.add_argument("--suites", help="only these suites, comma-separated (default: all)")
-    p.add_argument("--protocol", help="protocol to summarise (default: the most common)")
+    add_options(p, SummaryOptions)
     return p
 
 
-def _only(df, column: str, wanted: str | None):
-    """Rows whose `column` is one of the comma-separated `wanted` (all rows if None)."""
+def parse(argv: list[str] | None = None) -> SummaryOptions:
+    """The options of a command line, every value checked before any work."""
+    return from_namespace(SummaryOptions, build_parser().parse_args(argv))
+
+
+def _only(df, column: str, flag: str, wanted: tuple[str, ...] | None):
+    """Rows whose `column` is one of `wanted` (all rows if None); a name the results do
+    not hold is one line naming `flag` and what they hold."""
     if not wanted:
         return df
-    names = {w.strip() for w in wanted.split(",")}
-    if unknown := names - set(df[column]):
+    if unknown := set(wanted) - set(df[column]):
         raise UserError(
-            f"no results for {column} {', '.join(sorted(unknown))}; "
+            f"{flag}: no results for {column} {', '.join(sorted(unknown))}; "
             f"found: {', '.join(sorted(set(df[column])))}"
         )
-    return df[df[column].isin(names)]
+    return df[df[column].isin(wanted)]
 
 
-def table_names(wanted: str | None, fmt: str) -> list[str]:
-    """The tables to build: `--tables`, else the default for the format."""
-    if not wanted:
-        return list(DEFAULT_TABLES if fmt == "table" else TABLES)
-    if wanted.strip() == "all":
-        return list(TABLES)
-    names = [w.strip() for w in wanted.split(",") if w.strip()]
-    if unknown := [n for n in names if n not in TABLES]:
-        raise UserError(f"--tables: unknown {', '.join(unknown)}; valid: all, {', '.join(TABLES)}")
-    return [n for n in TABLES if n in names]
+def select_rows(opts: SummaryOptions, status: Console | None = None):
+    """The results' rows that `opts` select (protocol, architectures, suites), the loaded
+    results and the selection's notes; a filter that matches nothing is one `UserError`
+    naming the option and what the results hold."""
+    from analysis.grid import select
+    from analysis.load import load_results
+
+    with step(status, f"loading results from {opts.results}"):
+        results = load_results(opts.results)
+        df, notes = select(results.metrics, opts.protocol)
+    df = _only(df, "arch", "--archs", opts.archs)
+    df = _only(df, "suite", "--suites", opts.suites)
+    return df, results, notes
 
 
-def summarize(args, status: Console | None = None) -> tuple[list[TableData], Context]:
-    """The tables `args` ask for and what they were built from; each step shown on
-    `status` when given (`fakedet.status.step`)."""
-    if not 0.5 < args.confidence < 1:
-        raise UserError(f"--confidence must be in (0.5, 1), got {args.confidence}")
-    if args.resamples < 100:
-        raise UserError(f"--resamples must be >= 100, got {args.resamples}")
-    for flag, margin in (
-        ("--margin-seen-unseen", args.margin_seen_unseen),
-        ("--margin-transfer", args.margin_transfer),
-        ("--margin-8bit", args.margin_8bit),
-    ):
-        if not 0 < margin < 1:
-            raise UserError(f"{flag} must be in (0, 1), got {margin}")
-    names = table_names(args.tables, args.format)
+def summarize(
+    opts: SummaryOptions, status: Console | None = None
+) -> tuple[list[TableData], Context]:
+    """The tables `opts` ask for and what they were built from; each step shown on
+    `status` when given (`fakedet.status.step`). Files left out (corrupt, or not of the
+    schema) are in `Context.invalid` (the coverage table lists them)."""
+    wanted = opts.table_names
     with step(status, "loading pandas and scipy"):
         from analysis.claims import Margins
-        from analysis.grid import MetricGrid, select
-        from analysis.load import load_results
+        from analysis.grid import MetricGrid
 
         for module in ("tables", "claims", "training", "dedicated", "components", "marketplace"):
             _module(module)
-    with step(status, f"loading results from {args.results}"):
-        results = load_results(args.results)
-        df, notes = select(results.metrics, args.protocol)
-    df = _only(df, "arch", args.archs)
-    df = _only(df, "suite", args.suites)
-    grid = MetricGrid(df, resamples=args.resamples, confidence=args.confidence, seed=args.seed)
-    margins = Margins(args.margin_seen_unseen, args.margin_transfer, args.margin_8bit)
+    df, results, notes = select_rows(opts, status)
+    grid = MetricGrid(df, resamples=opts.resamples, confidence=opts.confidence, seed=opts.seed)
+    margins = Margins(opts.margin_seen_unseen, opts.margin_transfer, opts.margin_8bit)
     context = Context(grid, results.checkpoints, results.invalid, notes, margins)
     data = []
-    for i, name in enumerate(names, 1):
-        with step(status, f"table {i}/{len(names)}: {name}"):
+    for i, name in enumerate(wanted, 1):
+        with step(status, f"table {i}/{len(wanted)}: {name}"):
             data.append(TABLES[name](context))
     return data, context
 
 
 @exit_on_user_error
 def main(argv: list[str] | None = None) -> None:
-    args = build_parser().parse_args(argv)
+    opts = parse(argv)
     status = stderr_console()
-    data, context = summarize(args, status)
+    data, context = summarize(opts, status)
+    if "coverage" not in opts.table_names:  # else its table lists them
+        for path, reason in context.invalid:
+            print(f"invalid file left out: {path}: {reason}", file=sys.stderr)
     from analysis import export
     from analysis.render import rich_table
 
-    if args.format == "table":
+    if opts.format == "table":
         console = Console()
         for t in data:
             console.print(rich_table(t, caption=False))
@@ -199,12 +242,12 @@ def main(argv: list[str] | None = None) -> None:
             console.print()
     else:
         render = {"markdown": export.to_markdown, "csv": export.to_csv, "json": export.to_json}
-        sys.stdout.write(render[args.format](data))
-    if args.plots:
+        sys.stdout.write(render[opts.format](data))
+    if opts.plots:
         from analysis.plots import write_plots
 
-        with step(status, f"drawing the figures into {args.plots}"):
-            written = write_plots(context.grid, args.plots, context.checkpoints)
+        with step(status, f"drawing the figures into {opts.plots}"):
+            written = write_plots(context.grid, opts.plots, context.checkpoints)
         for path in written:
             print(f"wrote {path}", file=sys.stderr)
 

@@ -21,7 +21,7 @@ import time
 import numpy as np
 
 from analysis.load import load_results
-from analysis.summarize import build_parser, summarize
+from analysis.summarize import parse, summarize
 from analysis.synthetic import write_root
 from fakedet.protocol import ALL_TRIPLES
 
@@ -51,9 +51,7 @@ def main() -> None:
         archs = args.archs.split(",")
         n, t_write, _ = timed(write_root, root, archs, range(args.seeds), ALL_TRIPLES, value)
         print(f"wrote {n} trials in {t_write:.1f} s")
-    summary_args = build_parser().parse_args(
-        ["--results", root, "--resamples", str(args.resamples), "--tables", "all"]
-    )
+    summary_args = parse(["--results", root, "--resamples", str(args.resamples), "--tables", "all"])
     _, load_wall, load_cpu = timed(load_results, root)
     (tables, context), wall, cpu = timed(summarize, summary_args)
     print(

@@ -2,10 +2,11 @@
 
 A trial is (architecture, seed, held-out triple) plus a `Budget` that every trial of a
 sweep shares (protocol, epochs, step cap, evaluation sizes, checkpoints, recipe
-overrides). Each budget field's help is written once, in its metadata: the trial's and the
-sweep's command lines are built from it (`add_budget_args`, `Budget.from_args`), and a Tune
-config carries the trial's fields alone (`tune_point`, `from_tune`), never the
-infrastructure. No torch: the sweep's planner and the analysis read configs without it.
+overrides). Each budget field declares its option once, in its metadata (flag, help, type
+and range, `fakedet.options`): the trial's and the sweep's command lines are built from it,
+and a `TrialConfig` holds the budget it was made with. A Tune config carries the trial's
+fields alone (`tune_point`, `from_tune`), never the infrastructure. No torch: the sweep's
+planner and the analysis read configs without it.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from fakedet.errors import ArgumentParser, UserError
+from fakedet.errors import UserError
+from fakedet.options import at_least, check_fields, finite_float, integer, option, positive
 from fakedet.protocol import PROTOCOLS, SEED_TRAIN_IMAGES, check_protocol, parse_triple, triple_str
 from fakedet.recipe import Recipe, recipe_for, total_steps
 
@@ -35,7 +37,7 @@ def parse_eval_at(text: str | None) -> tuple[float, ...] | None:
     if text.strip() == "none":
         return ()
     try:
-        epochs = tuple(sorted({float(e) for e in text.split(",") if e.strip()}))
+        epochs = tuple(sorted({finite_float(e) for e in text.split(",") if e.strip()}))
     except ValueError:
         raise UserError(f"--eval-at {text!r}: expected epochs such as 1,2,5 or 'none'") from None
     if not epochs or min(epochs) <= 0:
@@ -43,71 +45,73 @@ def parse_eval_at(text: str | None) -> tuple[float, ...] | None:
     return epochs
 
 
+def _eval_epochs(value) -> str | None:
+    if value is None or all(positive(e) is None for e in value):
+        return None
+    return "epochs must be finite and positive, e.g. 0.5,1,2"
+
+
+def parse_override(pair: str) -> tuple[str, str]:
+    """'lr_d=1e-4' -> ('lr_d', '1e-4')."""
+    name, sep, value = pair.partition("=")
+    if not sep or not name.strip():
+        raise UserError(f"--set takes FIELD=VALUE, got {pair!r}")
+    return name.strip(), value.strip()
+
+
 def parse_overrides(pairs: list[str]) -> dict[str, str]:
     """['lr_d=1e-4', 'batch_size=64'] -> {'lr_d': '1e-4', 'batch_size': '64'}."""
-    out = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name:
-            raise UserError(f"--set takes FIELD=VALUE, got {pair!r}")
-        out[name.strip()] = value.strip()
-    return out
-
-
-def _option(help: str, **argparse) -> dict:
-    """A budget field's metadata: its help and how its command-line option is declared."""
-    return {"help": help, "argparse": argparse}
+    return dict(parse_override(p) for p in pairs)
 
 
 @dataclass(frozen=True)
 class Budget:
-    """What every trial of a sweep shares besides architecture, seed and held-out triple."""
+    """What every trial of a sweep shares besides architecture, seed and held-out triple.
 
-    protocol: str = field(
-        default="seed",
-        metadata=_option("data protocol: 'seed' (the report's) or 'official'", choices=PROTOCOLS),
+    Each field declares its option once (`fakedet.options`): flag, help, type and range;
+    a value out of range is a `UserError` naming the option when the budget is made.
+    """
+
+    protocol: str = option(
+        "seed", "data protocol: 'seed' (the report's) or 'official'", choices=PROTOCOLS
     )
-    epochs: int | None = field(
-        default=None,
-        metadata=_option("override the recipe's epochs (default: the recipe's)", type=int),
+    epochs: int | None = option(
+        None,
+        "override the recipe's epochs (default: the recipe's)",
+        parse=integer,
+        check=at_least(1),
     )
-    max_steps: int | None = field(
-        default=None,
-        metadata=_option("stop training after this many steps (default: no cap)", type=int),
+    max_steps: int | None = option(
+        None,
+        "stop training after this many steps (default: no cap)",
+        parse=integer,
+        check=at_least(1),
     )
-    eval_limit: int | None = field(
-        default=None,
-        metadata=_option(
-            "cap real images per evaluation suite, for quick runs (default: no cap)", type=int
-        ),
+    eval_limit: int | None = option(
+        None,
+        "cap real images per evaluation suite, for quick runs (default: no cap)",
+        parse=integer,
+        check=at_least(1),
     )
-    eval_at: tuple[float, ...] | None = field(
-        default=None,
-        metadata=_option(
-            "epochs at which to evaluate along training, e.g. 0.5,1,2 ('none': the final "
-            f"step only; default: {','.join(map(str, DEFAULT_EVAL_AT))} inside the budget)",
-            parse=parse_eval_at,
-        ),
+    eval_at: tuple[float, ...] | None = option(
+        None,
+        "epochs at which to evaluate along training, e.g. 0.5,1,2 ('none': the final step "
+        f"only; default: {','.join(map(str, DEFAULT_EVAL_AT))} inside the budget)",
+        parse=parse_eval_at,
+        check=_eval_epochs,
     )
-    overrides: dict = field(
-        default_factory=dict,
-        metadata=_option(
-            "override a recipe field, repeatable (default: none)",
-            flag="--set",
-            action="append",
-            metavar="FIELD=VALUE",
-            parse=parse_overrides,
-        ),
+    overrides: dict = option(
+        factory=dict,
+        help="override a recipe field, repeatable (default: none)",
+        flag="--set",
+        action="append",
+        metavar="FIELD=VALUE",
+        parse=parse_override,
+        collect=dict,
     )
 
-    @classmethod
-    def from_args(cls, args) -> Budget:
-        """The budget of parsed command-line arguments (see `add_budget_args`)."""
-        values = {}
-        for f in dataclasses.fields(cls):
-            parse = f.metadata["argparse"].get("parse")
-            values[f.name] = parse(getattr(args, f.name)) if parse else getattr(args, f.name)
-        return cls(**values)
+    def __post_init__(self):
+        check_fields(self)
 
     def to_dict(self) -> dict:
         """JSON- and Tune-friendly: lists for tuples."""
@@ -121,22 +125,10 @@ class Budget:
         return cls(**{**d, "eval_at": None if eval_at is None else tuple(eval_at)})
 
 
-def add_budget_args(parser: ArgumentParser) -> None:
-    """The budget's options (shared by the trial and the sweep), from `Budget`'s fields."""
-    for f in dataclasses.fields(Budget):
-        spec = dict(f.metadata["argparse"])
-        flag = spec.pop("flag", "--" + f.name.replace("_", "-"))
-        spec.pop("parse", None)
-        if spec.get("action") == "append":
-            spec["default"] = []
-        elif f.default is not dataclasses.MISSING:
-            spec["default"] = f.default
-        parser.add_argument(flag, dest=f.name, help=f.metadata["help"], **spec)
-    parser.add_argument(
-        "--data-dir",
-        help="directory of the four Fashion-MNIST IDX files (default: $FAKEDET_DATA_DIR, "
-        "~/.cache/fakedet, Debian's package, else download)",
-    )
+DATA_DIR_HELP = (
+    "directory of the four Fashion-MNIST IDX files (default: $FAKEDET_DATA_DIR, "
+    "~/.cache/fakedet, Debian's package, else download)"
+)
 
 
 @dataclass(frozen=True)
@@ -149,17 +141,32 @@ class TrialConfig:
     """Trial seed: the data split (with the triple) and all training randomness."""
     heldout: tuple[int, int, int]
     """The 3 held-out classes, sorted."""
-    protocol: str = "seed"
-    """'seed' (the report's split of the training set) or 'official'."""
     recipe: Recipe = dataclasses.field(default_factory=Recipe)
-    """The effective training recipe (the arch's, with any overrides)."""
-    max_steps: int | None = None
-    """Stop training after this many steps."""
-    eval_limit: int | None = None
-    """Cap on real images per suite (and hence fakes), for quick runs."""
-    eval_at: tuple[float, ...] | None = None
-    """Epochs at which to evaluate along training (None: the default ladder inside the
-    budget; (): the final step only). Not part of the key: it adds rows, it changes none."""
+    """The effective training recipe (the arch's, with the budget's epochs and overrides)."""
+    budget: Budget = dataclasses.field(default_factory=Budget)
+    """What the trial shares with its sweep. Its epochs and overrides are already in
+    `recipe` (so here they are None and empty: the recipe is what a trial stores)."""
+
+    @property
+    def protocol(self) -> str:
+        """'seed' (the report's split of the training set) or 'official'."""
+        return self.budget.protocol
+
+    @property
+    def max_steps(self) -> int | None:
+        """Stop training after this many steps."""
+        return self.budget.max_steps
+
+    @property
+    def eval_limit(self) -> int | None:
+        """Cap on real images per suite (and hence fakes), for quick runs."""
+        return self.budget.eval_limit
+
+    @property
+    def eval_at(self) -> tuple[float, ...] | None:
+        """Epochs at which to evaluate along training (None: the default ladder inside the
+        budget; (): the final step only). Not part of the key: it adds rows, it changes none."""
+        return self.budget.eval_at
 
     @property
     def key(self) -> str:
@@ -182,23 +189,29 @@ class TrialConfig:
         return {s: e for s, e in sorted(steps.items()) if 0 < s < total}
 
     def to_dict(self) -> dict:
-        d = dataclasses.asdict(self)
-        d["heldout"] = list(self.heldout)
-        d["eval_at"] = None if self.eval_at is None else list(self.eval_at)
-        return d
+        """The config as `trial.json` stores it: the keys of every release since 0.1."""
+        return {
+            "arch": self.arch,
+            "seed": self.seed,
+            "heldout": list(self.heldout),
+            "protocol": self.protocol,
+            "recipe": dataclasses.asdict(self.recipe),
+            "max_steps": self.max_steps,
+            "eval_limit": self.eval_limit,
+            "eval_at": None if self.eval_at is None else list(self.eval_at),
+        }
 
     @classmethod
     def from_dict(cls, d: dict) -> TrialConfig:
         """The config as a trial's `trial.json` stores it (`to_dict`)."""
         eval_at = d.get("eval_at")
-        return cls(
-            **{
-                **d,
-                "heldout": tuple(d["heldout"]),
-                "recipe": Recipe(**d["recipe"]),
-                "eval_at": None if eval_at is None else tuple(eval_at),
-            }
+        budget = Budget(
+            protocol=d.get("protocol", "seed"),
+            max_steps=d.get("max_steps"),
+            eval_limit=d.get("eval_limit"),
+            eval_at=None if eval_at is None else tuple(eval_at),
         )
+        return cls(d["arch"], d["seed"], tuple(d["heldout"]), Recipe(**d["recipe"]), budget)
 
 
 def make_config(
@@ -225,22 +238,22 @@ def make_config(
     overrides = dict(budget.overrides)
     if budget.epochs is not None:
         overrides["epochs"] = budget.epochs
-    for name in ("max_steps", "eval_limit"):
-        value = getattr(budget, name)
-        if value is not None and value < 1:
-            raise UserError(f"{name} must be >= 1, got {value}")
     cfg = TrialConfig(
         arch=arch,
         seed=seed,
         heldout=parse_triple(heldout),
-        protocol=check_protocol(budget.protocol),
-        recipe=recipe_for(arch).override(**overrides),
-        max_steps=budget.max_steps,
-        eval_limit=budget.eval_limit,
-        eval_at=budget.eval_at,
+        recipe=_recipe(arch, overrides),
+        budget=dataclasses.replace(
+            budget, protocol=check_protocol(budget.protocol), epochs=None, overrides={}
+        ),
     )
+    n = n_train or SEED_TRAIN_IMAGES
+    if cfg.steps_per_epoch(n) < 1:
+        raise UserError(
+            f"--set batch_size={cfg.recipe.batch_size}: an epoch of {n:,} training images "
+            f"would have no step of {cfg.arch} (batch_size must be at most {n:,})"
+        )
     if budget.eval_at:
-        n = n_train or SEED_TRAIN_IMAGES
         total = total_steps(cfg.recipe, n, budget.max_steps)
         epochs = total / cfg.steps_per_epoch(n)
         if max(budget.eval_at) > epochs:
@@ -249,6 +262,15 @@ def make_config(
                 f"({epochs:.3g} epochs, {total} steps)"
             )
     return cfg
+
+
+def _recipe(arch: str, overrides: dict) -> Recipe:
+    """The arch's recipe with the budget's overrides; a bad one names `--set`."""
+    recipe = recipe_for(arch)
+    try:
+        return recipe.override(**overrides)
+    except UserError as e:
+        raise UserError(f"--set: {e}") from None
 
 
 def tune_point(arch: str, seed: int, heldout, budget: Budget) -> dict:

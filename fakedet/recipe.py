@@ -88,7 +88,10 @@ def _convert(name: str, value, kind: type):
             if value.lower() not in ("true", "false", "1", "0"):
                 raise ValueError(value)
             return value.lower() in ("true", "1")
-        return kind(value)
+        typed = kind(value)
+        if kind is float and not math.isfinite(typed):
+            raise ValueError(value)
+        return typed
     except ValueError:
         raise UserError(f"recipe {name}={value!r} is not a valid {kind.__name__}") from None
 

@@ -17,12 +17,30 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from fakedet import cost
-from fakedet.config import DEFAULT_MINUTES, Budget, TrialConfig, add_budget_args, make_config
+from fakedet.config import (
+    DATA_DIR_HELP,
+    DEFAULT_MINUTES,
+    MAX_SEED,
+    Budget,
+    TrialConfig,
+    make_config,
+)
 from fakedet.errors import ArgumentParser, UserError, exit_on_user_error, first_line
-from fakedet.protocol import SEED_TRAIN_IMAGES
+from fakedet.options import (
+    add_options,
+    check_fields,
+    finite_float,
+    from_namespace,
+    group,
+    integer,
+    option,
+    positive,
+)
+from fakedet.protocol import SEED_TRAIN_IMAGES, parse_triple
 from fakedet.recipe import RECIPES
 
 if TYPE_CHECKING:  # torch loads inside the functions: `--help` answers before it
@@ -109,6 +127,56 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 60:.0f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"
 
 
+def _arch(text: str) -> str:
+    if text not in RECIPES:
+        raise UserError(f"unknown architecture {text!r}; valid: {', '.join(RECIPES)}")
+    return text
+
+
+def _seed(value) -> str | None:
+    return None if 0 <= value <= MAX_SEED else f"must be an integer in 0..{MAX_SEED}"
+
+
+@dataclass(frozen=True)
+class TrialOptions:
+    """The trial's command line: what to run (a config) and where, each option once."""
+
+    arch: str = option("brownlee", f"architecture: {', '.join(RECIPES)}", parse=_arch)
+    held_out: tuple[int, int, int] = option(
+        (0, 6, 9), "3 held-out class ids, e.g. 0,6,9", parse=parse_triple
+    )
+    seed: int = option(0, "trial seed (split and training)", parse=integer, check=_seed)
+    results: str = option("results", "results root: a path or a URI (s3://)")
+    device: str | None = option(None, "cpu, cuda, cuda:1 (default: CUDA when visible)")
+    force: bool = option(False, "rerun even if results exist")
+    yes: bool = option(
+        False, f"start a trial expected to train longer than {QUICK_SECONDS // 60} minutes"
+    )
+    quality: bool = option(
+        True,
+        "skip the fakes' quality figures (they need a Fashion-MNIST classifier, trained once "
+        "into the user cache on first use)",
+        flag="--no-quality",
+    )
+    checkpoint_minutes: float = option(
+        DEFAULT_MINUTES,
+        "save the training state at least this often (and at every evaluation); a killed "
+        "trial run again resumes from it",
+        parse=finite_float,
+        check=positive,
+    )
+    budget: Budget = group(Budget)
+    """The budget's options (`fakedet.config.Budget`)."""
+    data_dir: str | None = option(None, DATA_DIR_HELP)
+
+    def __post_init__(self):
+        check_fields(self)
+
+    def config(self) -> TrialConfig:
+        """The trial these options run; a bad combination raises `UserError`."""
+        return make_config(self.arch, self.seed, self.held_out, self.budget)
+
+
 def build_parser() -> ArgumentParser:
     p = ArgumentParser(
         prog="python -m fakedet",
@@ -118,30 +186,15 @@ def build_parser() -> ArgumentParser:
         "minutes (the recipes' full budgets: hours on a CPU) starts only with --yes. Quick "
         "runs: --epochs 1, --max-steps 200, --eval-limit 2000.",
     )
-    p.add_argument("--arch", default="brownlee", help=f"architecture: {', '.join(RECIPES)}")
-    p.add_argument("--held-out", default="0,6,9", help="3 held-out class ids, e.g. 0,6,9")
-    p.add_argument("--seed", type=int, default=0, help="trial seed (split and training)")
-    p.add_argument("--results", default="results", help="results root: a path or a URI (s3://)")
-    p.add_argument("--device", help="cpu, cuda, cuda:1 (default: CUDA when visible)")
-    p.add_argument("--force", action="store_true", help="rerun even if results exist")
-    p.add_argument(
-        "--yes",
-        action="store_true",
-        help=f"start a trial expected to train longer than {QUICK_SECONDS // 60} minutes",
-    )
-    p.add_argument(
-        "--no-quality",
-        action="store_true",
-        help="skip the fakes' quality figures (they need a Fashion-MNIST classifier, trained "
-        "once into the user cache on first use)",
-    )
-    p.add_argument(
-        "--checkpoint-minutes", type=float, default=DEFAULT_MINUTES,
-        help="save the training state at least this often (and at every evaluation); "
-        "a killed trial run again resumes from it",
-    )  # fmt: skip
-    add_budget_args(p)
+    add_options(p, TrialOptions)
     return p
+
+
+def parse(argv: list[str] | None = None) -> tuple[TrialOptions, TrialConfig]:
+    """The options of a command line and the trial they run, every value checked; a bad
+    value is a `UserError` (or argparse's one line), before any work."""
+    opts = from_namespace(TrialOptions, build_parser().parse_args(argv))
+    return opts, opts.config()
 
 
 def load_classifier(dataset, out):
@@ -163,33 +216,32 @@ def main(argv: list[str] | None = None) -> None:
 
     from fakedet.status import step
 
-    args = build_parser().parse_args(argv)
-    cfg = make_config(args.arch, args.seed, args.held_out, Budget.from_args(args))
+    opts, cfg = parse(argv)
     out = Console()
     with step(out, "loading torch"):
         from fakedet import console
         from fakedet import data as fmnist
         from fakedet.store import ResultsStore
 
-        device = check_device(args.device)
-    store = ResultsStore(args.results)
-    store.check_writable()
-    if store.is_complete(cfg) and not args.force:
+        device = check_device(opts.device)
+    store = ResultsStore(opts.results)
+    store.check_writable()  # the last check, before any work
+    if store.is_complete(cfg) and not opts.force:
         out.print(f"[yellow]skipped[/] {cfg.key}: results exist (use --force to rerun)")
     else:
         line, seconds = describe(cfg, device.type)
         out.print(line, highlight=False)
-        if not args.yes and (seconds is None or seconds > QUICK_SECONDS):
+        if not opts.yes and (seconds is None or seconds > QUICK_SECONDS):
             raise UserError(
                 "not started: add --yes to run it, or shrink it (--epochs 1, --max-steps 200)"
             )
         with step(out, "loading Fashion-MNIST"):
-            dataset = fmnist.load(args.data_dir)
-        classifier = None if args.no_quality else load_classifier(dataset, out)
+            dataset = fmnist.load(opts.data_dir)
+        classifier = load_classifier(dataset, out) if opts.quality else None
         with console.training_progress(out, f"training {cfg.key}") as on_step:
             summary = run_trial(
-                cfg, dataset, store, device, args.force, on_step, classifier,
-                minutes=args.checkpoint_minutes,
+                cfg, dataset, store, device, opts.force, on_step, classifier,
+                minutes=opts.checkpoint_minutes,
             )  # fmt: skip
         out.print(console.done_line(summary, store.root))
     out.print(console.trial_tables(store.read_table(store.metrics_path(cfg)).to_pandas()))

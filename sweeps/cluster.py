@@ -130,35 +130,42 @@ def _fits(need: dict) -> bool:
     return any(n["CPU"] >= need["cpu"] and n["GPU"] >= need["gpu"] for n in node_capacity())
 
 
-def prepare(args, joined: bool, console) -> dict:
-    """Per-trial resources for this cluster, after waiting (bounded by `--gpu-wait`) for
+def prepare(
+    cpus_per_trial: float,
+    gpus_per_trial: float,
+    gpu_wait: float,
+    joined: bool,
+    console,
+    dry_run: bool = False,
+) -> dict:
+    """Per-trial resources for this cluster, after waiting (up to `gpu_wait` seconds) for
     GPU workers, or for any node that fits a trial, to join a cluster that can autoscale.
 
     While it waits it asks the autoscaler for one trial's worth of resources
     (`ray.autoscaler.sdk.request_resources`), so a cluster whose GPU workers scale from
     zero starts one before any trial is queued. A local Ray never grows: if no node fits a
-    trial, that is one clear line at once.
+    trial, that is one clear line at once. A `dry_run` waits for nothing.
     """
     from ray.autoscaler.sdk import request_resources
 
-    waiting = joined and not args.dry_run
-    if waiting and args.gpus_per_trial > 0 and not resources().get("GPU", 0):
-        request_resources(bundles=[{"CPU": args.cpus_per_trial, "GPU": args.gpus_per_trial}])
-        with console.status(f"waiting up to {args.gpu_wait:g} s for GPU workers to join"):
-            if not wait_for_gpus(args.gpu_wait):
+    waiting = joined and not dry_run
+    if waiting and gpus_per_trial > 0 and not resources().get("GPU", 0):
+        request_resources(bundles=[{"CPU": cpus_per_trial, "GPU": gpus_per_trial}])
+        with console.status(f"waiting up to {gpu_wait:g} s for GPU workers to join"):
+            if not wait_for_gpus(gpu_wait):
                 console.print("[yellow]no GPU in the cluster: trials run on CPUs")
-    need = trial_resources(args.cpus_per_trial, args.gpus_per_trial)
+    need = trial_resources(cpus_per_trial, gpus_per_trial)
     if waiting and not _fits(need):
         request_resources(bundles=[{"CPU": need["cpu"], "GPU": need["gpu"]}])
         message = (
-            f"waiting up to {args.gpu_wait:g} s for a node with {need['cpu']:g} CPU and "
+            f"waiting up to {gpu_wait:g} s for a node with {need['cpu']:g} CPU and "
             f"{need['gpu']:g} GPU (the cluster has none yet; an autoscaler may add one)"
         )
-        deadline = time.time() + args.gpu_wait
+        deadline = time.time() + gpu_wait
         with console.status(message):
             while not _fits(need) and time.time() < deadline:
                 time.sleep(2.0)
     if waiting:
         request_resources(bundles=[])  # the trials' own demand takes over from here
-    check_fits(need, autoscaling=args.dry_run)
+    check_fits(need, autoscaling=dry_run)
     return need

@@ -1,8 +1,8 @@
 """What a sweep runs: architectures x seeds x held-out triples at one budget.
 
-Pure planning, no Ray: parsing the command line's lists, the trials of a plan in a fixed
-order, a deterministic experiment name, and the (detector, generator) pairs of the
-cross-evaluation phase.
+Pure planning, no Ray: what to run (`SweepSpec`, whose fields declare their command-line
+options), parsing their lists, the trials of a plan in a fixed order, a deterministic
+experiment name, and the (detector, generator) pairs of the cross-evaluation phase.
 """
 
 from __future__ import annotations
@@ -10,13 +10,17 @@ from __future__ import annotations
 import hashlib
 import itertools
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from fakedet.config import DEFAULT_CROSS_FAKES, MAX_SEED, Budget, TrialConfig, make_config
 from fakedet.errors import UserError
+from fakedet.options import at_least, check_fields, group, integer, option
 from fakedet.protocol import ALL_TRIPLES, BALANCED_TRIPLES, parse_triple
 from fakedet.recipe import recipe_for
 from fakedet.study import NETWORKS
+
+MAX_SEEDS = 10_000
+"""Seeds of one sweep at most (a typo such as 0-99999999 is refused, not expanded)."""
 
 
 def parse_archs(text: str) -> tuple[str, ...]:
@@ -34,7 +38,10 @@ def parse_seeds(text: str) -> tuple[int, ...]:
     try:
         for part in text.split(","):
             lo, sep, hi = part.strip().partition("-")
-            seeds += range(int(lo), int(hi) + 1) if sep else [int(lo)]
+            ids = range(int(lo), int(hi) + 1) if sep else [int(lo)]
+            if len(seeds) + len(ids) > MAX_SEEDS:
+                raise UserError(f"--seeds {text!r}: at most {MAX_SEEDS:,} seeds per sweep")
+            seeds += ids
     except ValueError:
         raise UserError(f"--seeds {text!r}: expected e.g. 0-4 or 0,1,2") from None
     if not seeds or min(seeds) < 0 or max(seeds) > MAX_SEED:
@@ -59,20 +66,40 @@ def parse_triples(text: str) -> tuple[tuple[int, int, int], ...]:
 
 @dataclass(frozen=True)
 class SweepSpec:
-    """What to run."""
+    """What to run. Each field declares its option once (`fakedet.options`)."""
 
-    archs: tuple[str, ...] = NETWORKS
+    archs: tuple[str, ...] = option(NETWORKS, "comma-separated architectures", parse=parse_archs)
     """Architectures (the study's two by default)."""
-    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    seeds: tuple[int, ...] = option(
+        (0, 1, 2, 3, 4), "seeds: 0-4, 0,2,5 or 3", parse=parse_seeds, show="0-4"
+    )
     """Trial seeds."""
-    triples: tuple[tuple[int, int, int], ...] = ALL_TRIPLES
+    triples: tuple[tuple[int, int, int], ...] = option(
+        ALL_TRIPLES,
+        "all | 0,6,9;1,2,3 | N (the first N of the class-balanced order)",
+        parse=parse_triples,
+        show="all",
+    )
     """Held-out triples."""
-    budget: Budget = field(default_factory=Budget)
+    budget: Budget = group(Budget)
     """What every trial shares: protocol, epochs, step cap, evaluation, overrides."""
-    cross_fakes: int = DEFAULT_CROSS_FAKES
+    cross_fakes: int = option(
+        DEFAULT_CROSS_FAKES,
+        "fakes per cross-architecture evaluation",
+        parse=integer,
+        check=at_least(1),
+    )
     """Fakes per cross-architecture evaluation (and per generator for the detectors)."""
-    detector: bool = True
+    detector: bool = option(True, "skip the dedicated detector phase", flag="--no-detector")
     """Train the dedicated leave-one-generator-out detectors after training."""
+
+    def __post_init__(self):
+        check_fields(self)
+        if self.detector and len(self.archs) < 2:
+            raise UserError(
+                f"--archs {','.join(self.archs)}: the detector phase trains on the generators "
+                "of the other architectures and needs at least 2; add one or pass --no-detector"
+            )
 
     def grid(self) -> dict[str, list]:
         """The grid's axes: arch x seed x held-out triple."""
@@ -129,7 +156,7 @@ def packs(trials: list[TrialConfig], sizes: dict[str, int]) -> list[list[TrialCo
     for t in trials:
         by_arch.setdefault(t.arch, []).append(t)
     out = []
-    for arch, group in by_arch.items():
+    for arch, members in by_arch.items():
         k = sizes.get(arch, 1)
-        out += [group[i : i + k] for i in range(0, len(group), k)]
+        out += [members[i : i + k] for i in range(0, len(members), k)]
     return out

@@ -12,11 +12,19 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from fakedet import data as fmnist
 from fakedet.errors import DataError
 
 REPO = Path(__file__).resolve().parents[1]
+
+# Property-based tests (Hypothesis): "fast" in the suite (seconds), "long" on request:
+# HYPOTHESIS_PROFILE=long pytest tests/test_options.py
+_HYPOTHESIS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("fast", max_examples=25, **_HYPOTHESIS)
+settings.register_profile("long", max_examples=1000, **_HYPOTHESIS)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fast"))
 _connect = socket.socket.connect
 
 

@@ -11,7 +11,7 @@ from analysis.grid import MetricGrid, select
 from analysis.load import load_results
 from analysis.render import fmt, rich_table
 from analysis.stats import Estimate
-from analysis.summarize import DEFAULT_TABLES, TABLES, build_parser, summarize
+from analysis.summarize import DEFAULT_TABLES, TABLES, parse, summarize
 from analysis.summarize import main as summarize_main
 from analysis.synthetic import write_root
 from conftest import assert_user_error, run_cli
@@ -326,9 +326,7 @@ def test_every_table_fits_80_columns_without_wrapping_a_number(root, tmp_path, k
     if kind == "one seed":  # intervals undefined: the widest numbers ("-0.05 ±n/a")
         write_root(str(tmp_path), ARCHS, (0,), TRIPLES[:3], known_value, detectors=True)
         root = tmp_path
-    args = build_parser().parse_args(
-        ["--results", str(root), "--resamples", "200", "--tables", "all"]
-    )
+    args = parse(["--results", str(root), "--resamples", "200", "--tables", "all"])
     tables, _ = summarize(args)
     for data in tables:
         lines = _rendered(data)

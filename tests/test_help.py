@@ -25,9 +25,7 @@ COMMANDS = {
     "sweeps/all_triples.py": HEAVY,
     "analysis.summarize": HEAVY,
     "analysis.plan": HEAVY,
-    # rescore loads pandas and scipy with its own module (its statistics live there),
-    # about 2 s on 2 cores; torch and Ray stay out.
-    "analysis.rescore": {"torch", "ray"},
+    "analysis.rescore": HEAVY | {"pyarrow"},  # the command; its library is analysis.rescoring
 }
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from analysis import marketplace
-from analysis.rescore import rescore
+from analysis.rescoring import rescore
 from analysis.summarize import main as summarize_main
 from fakedet import quality
 from fakedet.config import make_config

@@ -10,7 +10,7 @@ import pytest
 
 from analysis.load import load_results
 from analysis.rescore import main as rescore_main
-from analysis.rescore import rescore
+from analysis.rescoring import rescore
 from conftest import assert_user_error, run_cli
 from fakedet.schema import METRIC_VERSION, METRICS_SCHEMA, SCORES_SCHEMA, to_table
 from fakedet.store import ResultsStore, TrialId

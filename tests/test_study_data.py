@@ -8,7 +8,7 @@ import pytest
 
 from analysis import plan
 from analysis.load import load_results
-from analysis.summarize import build_parser, summarize
+from analysis.summarize import parse, summarize
 from fakedet.protocol import BALANCED_TRIPLES, triple_str
 
 STUDY = Path(__file__).resolve().parents[1] / "docs" / "study-1epoch"
@@ -40,7 +40,7 @@ def test_every_trial_of_the_design_is_complete(results):
 
 
 def test_the_study_summarises_with_every_table(tmp_path):
-    args = build_parser().parse_args(
+    args = parse(
         ["--results", str(ROOT), "--tables", "all", "--format", "json", "--resamples", "200"]
     )
     tables, _ = summarize(args)
