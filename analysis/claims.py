@@ -24,18 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from analysis import dedicated
+from analysis.bounded import p_value
 from analysis.grid import MetricGrid
-from analysis.inference import (
-    BOUNDED_CAPTION,
-    CAPTIONS,
-    NEW_CLASS,
-    greater_than,
-    holm,
-    p_value,
-    percentile_of,
-    single_trial_band,
-    tost,
-)
+from analysis.inference import NEW_CLASS
 from analysis.measures import (
     ACCURACY,
     AUROC_OTHER,
@@ -53,9 +44,10 @@ from analysis.measures import (
     UNSEEN_PASSED,
     Difference,
 )
-from analysis.render import Percent, TableData, interval_note
+from analysis.render import BOUNDED_CAPTION, CAPTIONS, Percent, TableData, interval_note
 from analysis.stats import Estimate
 from analysis.tables import BAND_COLUMN, COVERS_COLUMN, band_caption
+from analysis.verdicts import greater_than, holm, percentile_of, single_trial_band, tost
 from fakedet.study import NETWORKS, PUBLISHED
 
 SEEN_UNSEEN_MARGIN = 0.05  # claim 3: "about as often" = within 5 points

@@ -24,7 +24,7 @@ import numpy as np
 
 from analysis.claims import Verdicts
 from analysis.grid import MetricGrid
-from analysis.inference import BOUNDED_CAPTION, CAPTIONS, NEW_CLASS, holm
+from analysis.inference import NEW_CLASS
 from analysis.measures import (
     AUROC_OWN_8BIT,
     FAKE_PRECISION,
@@ -36,8 +36,9 @@ from analysis.measures import (
     SEEN_COVERED,
     UPLOADS,
 )
-from analysis.render import PLUS_MINUS, TableData
+from analysis.render import BOUNDED_CAPTION, CAPTIONS, PLUS_MINUS, TableData
 from analysis.tables import cell, estimates, present
+from analysis.verdicts import holm
 
 ROBUSTNESS_MARGIN = 0.05
 """An upload transform leaves detection intact when its AUROC drop is within ±0.05."""

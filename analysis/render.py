@@ -26,6 +26,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from analysis.inference import NEW_CLASS, THESE_CLASSES
 from analysis.stats import Band, Estimate
 
 DIGITS = 2  # decimals on the terminal, at least; exports keep more
@@ -35,6 +36,24 @@ INTERVAL_NOTE = (
     "values the data do not rule out at that level"
 )
 PLUS_MINUS = "value [low, high]"  # how captions name the terminal's interval form
+
+CAPTIONS = {
+    THESE_CLASSES: "CI for these 10 classes: where the mean of these same classes would fall "
+    "with new training seeds (seed variance within each triple)",
+    NEW_CLASS: "CI for a new class: where the mean over classes the detector never saw would "
+    "fall, classes drawn like these 10 (leave-one-class-out jackknife over the classes)",
+}
+BOUNDED_CAPTION = (
+    "rates, AUROC and AP keep their CI inside [0, 1], differences inside [-1, 1]; a "
+    "difference of two rates is never narrower than a rate at 0 or 1 allows (estimators: "
+    "docs/method.md)"
+)
+CLASS_GAP_CAPTION = (
+    "held - seen, per class c: mean over trials whose triple holds c minus mean over the "
+    "others; CI: where that gap would fall with other partner classes and new seeds "
+    "(jackknife over c's partner classes)"
+)
+NO_SEED_INTERVAL = "n/a: one seed: no interval for these classes (their only variance is seeds')"
 
 
 class Percent(float):

@@ -34,6 +34,12 @@ class Spread:
     parts: tuple | None = None
     """For a difference x - y of bounded quantities: ((x, Spread of x), (y, Spread of y)),
     whose floors its interval keeps (`analysis.inference.interval`); None otherwise."""
+    correlation: float | None = None
+    """For such a difference, the correlation of the x and y estimates: its interval is
+    then the MOVER of the parts' whole intervals; None: only their floors."""
+    logit: tuple[float, float, float] | None = None
+    """For a new class's bounded mean, (m, s, n) of the classes' logits: its interval also
+    holds their logit-normal interval (`analysis.logitnormal`); None otherwise."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,7 @@ class Band(Estimate):
 
 
 NAN_ESTIMATE = Estimate(np.nan, np.nan, np.nan, 0)
+"""No estimate: no trial behind it."""
 
 
 # --- estimators: arrays (..., T, S) -> (...) -------------------------------------------------

@@ -18,15 +18,7 @@ import numpy as np
 
 from analysis import stats
 from analysis.grid import MetricGrid
-from analysis.inference import (
-    BOUNDED_CAPTION,
-    CAPTIONS,
-    CLASS_GAP_CAPTION,
-    NEW_CLASS,
-    NO_SEED_INTERVAL,
-    THESE_CLASSES,
-    single_trial_band,
-)
+from analysis.inference import NEW_CLASS, THESE_CLASSES
 from analysis.measures import (
     ACCURACY,
     CROSS_FAKE,
@@ -45,8 +37,17 @@ from analysis.measures import (
     Quantity,
     gap_measures,
 )
-from analysis.render import Percent, TableData, interval_note
+from analysis.render import (
+    BOUNDED_CAPTION,
+    CAPTIONS,
+    CLASS_GAP_CAPTION,
+    NO_SEED_INTERVAL,
+    Percent,
+    TableData,
+    interval_note,
+)
 from analysis.stats import Band
+from analysis.verdicts import single_trial_band
 from fakedet.data import CLASSES
 from fakedet.protocol import ALL_TRIPLES, triple_str
 from fakedet.schema import EIGHT_BIT, METRIC_VERSION

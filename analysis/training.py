@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from analysis.grid import MetricGrid
-from analysis.inference import BOUNDED_CAPTION, CAPTIONS, NEW_CLASS
+from analysis.inference import NEW_CLASS
 from analysis.measures import TRAINING, TRAINING_8BIT, Difference, Measure
-from analysis.render import TableData, interval_note
+from analysis.render import BOUNDED_CAPTION, CAPTIONS, TableData, interval_note
 from analysis.stats import Estimate
 from analysis.tables import cell, estimates, present
 

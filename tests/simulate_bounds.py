@@ -1,6 +1,6 @@
 """Coverage of the new-class interval where rates sit near 1 and classes differ a lot.
 
-    python tests/simulate_bounds.py [--sweeps 2000] [--method summary|logit|gpq]
+    python tests/simulate_bounds.py [--sweeps 1000] [--method summary|jackknife|logit|gpq]
 
 A data model the intervals do not fit (issue 23): class c has a held-out rate
 expit(mu + a_c) and a seen rate expit(mu + 0.5 + a_c), a_c ~ N(0, class_sd^2) on the
@@ -14,12 +14,16 @@ and above, each with its Monte Carlo SE, and the mean width.
 
 Methods (`--method`):
 
-    summary  the summary's interval: `Intervals.means` for the mean, `Intervals.differences`
-             for the gap (class jackknife, Korn-Graubard inside [0, 1]);
-    logit    the class jackknife of logit(mean), t with n - 1 df, mapped back;
-    gpq      per-class rates by least squares on the triple means, their logits taken as
-             normal, and a generalized pivotal interval for E[expit(mu + sigma Z)]
-             (Krishnamoorthy and Mathew, 2003, for the lognormal mean); mean only.
+    summary    the summary's interval: `Intervals.means` for the mean, `Intervals.differences`
+               for the gap: the class jackknife (Korn-Graubard inside [0, 1]) joined with
+               the logit-normal interval of the classes' pseudo-values
+               (`analysis.logitnormal`); the gap the MOVER of the two rates' intervals;
+    jackknife  the class jackknife alone (the summary's interval before the logit-normal
+               side): the mean's own interval, the gap's own widened to its parts' floors;
+    logit      the class jackknife of logit(mean), t with n - 1 df, mapped back;
+    gpq        per-class rates by least squares on the triple means, their logits taken as
+               normal, and a generalized pivotal interval for E[expit(mu + sigma Z)]
+               (Krishnamoorthy and Mathew, 2003, for the lognormal mean); mean only.
 
 Seeds are fixed per cell (`numpy.random.default_rng([design, rate, sd])`), so the table
 is the same on every run. `tests/test_inference.py` runs a fast version.
@@ -35,7 +39,9 @@ import numpy as np
 from scipy import optimize, special
 from scipy import stats as sps
 
-from analysis.inference import NEW_CLASS, SIGNED, UNIT, Intervals, _group_means, _sums, incidence
+from analysis.bounded import combined
+from analysis.inference import NEW_CLASS, SIGNED, UNIT, Intervals, incidence, jackknife_means
+from analysis.jackknife import group_means, sums
 from fakedet.protocol import ALL_TRIPLES, BALANCED_TRIPLES
 
 DESIGNS = {
@@ -85,8 +91,8 @@ def simulate(rng, triples, seeds: int, sweeps: int, rate: float, sd: float):
 
 def logit_jackknife(stack, triples, confidence=0.95):
     """(low, high) (M,) of the class jackknife of logit(mean), t with n - 1 df, mapped back."""
-    sums, counts = _sums(stack)
-    value, loo, present = _group_means(sums, counts, incidence(np.asarray(triples))[1])
+    total, counts = sums(stack)
+    value, loo, present = group_means(total, counts, incidence(np.asarray(triples))[1])
     eps = 0.5 / (3 * IMAGES)  # half an image of a trial: a mean of exactly 0 or 1
     eta, loo = (special.logit(np.clip(v, eps, 1 - eps)) for v in (value, loo))
     n = present.sum(axis=0)
@@ -171,9 +177,16 @@ def cell(design: str, rate: float, sd: float, sweeps: int, method: str = "summar
         return [_row(design, rate, sd, "mean", *logit_jackknife(unseen, triples), mean)]
     if method == "gpq":
         return [_row(design, rate, sd, "mean", *gpq(unseen, triples), mean)]
-    intervals = Intervals(triples, seeds)
-    m = intervals.means(unseen, kind=NEW_CLASS, bounds=UNIT)
-    g = intervals.differences(seen, unseen, kind=NEW_CLASS, bounds=UNIT)
+    if method == "jackknife":
+        m, s, d = (
+            jackknife_means(v, triples, bounds=b, parametric=False)
+            for v, b in ((unseen, UNIT), (seen, UNIT), (seen - unseen, SIGNED))
+        )
+        g = [combined(es, em, ed, 0.95) for es, em, ed in zip(s, m, d, strict=True)]
+    else:
+        intervals = Intervals(triples, seeds)
+        m = intervals.means(unseen, kind=NEW_CLASS, bounds=UNIT)
+        g = intervals.differences(seen, unseen, kind=NEW_CLASS, bounds=UNIT)
     assert all(0 <= e.low <= e.high <= 1 for e in m) and all(
         SIGNED[0] <= e.low <= e.high <= SIGNED[1] for e in g
     )
@@ -185,8 +198,8 @@ def cell(design: str, rate: float, sd: float, sweeps: int, method: str = "summar
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--sweeps", type=int, default=2000)
-    p.add_argument("--method", default="summary", choices=("summary", "logit", "gpq"))
+    p.add_argument("--sweeps", type=int, default=1000)
+    p.add_argument("--method", default="summary", choices=("summary", "jackknife", "logit", "gpq"))
     args = p.parse_args()
     print(HEADER)
     failed = 0

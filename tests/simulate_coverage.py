@@ -1,6 +1,6 @@
 """Coverage of the summary's intervals by simulation, small designs and the full one.
 
-    python tests/simulate_coverage.py [--sweeps 4000]    # the table in analysis/inference.py
+    python tests/simulate_coverage.py [--sweeps 4000]    # the table in docs/method.md
 
 Every scenario simulates the crossed class design (10 classes; value = mu + the triple's 3
 class effects + triple noise + seed noise, on the logit scale for rates near a bound) and
@@ -24,14 +24,8 @@ from scipy import special
 from scipy import stats as sps
 
 from analysis import crossed
-from analysis.inference import (
-    NEW_CLASS,
-    SIGNED,
-    THESE_CLASSES,
-    UNIT,
-    Intervals,
-    single_trial_band,
-)
+from analysis.inference import NEW_CLASS, SIGNED, THESE_CLASSES, UNIT, Intervals
+from analysis.verdicts import single_trial_band
 from fakedet.protocol import ALL_TRIPLES, BALANCED_TRIPLES
 
 PILOT = [(0, 1, 2), (0, 3, 4), (0, 6, 7), (1, 3, 6), (1, 6, 9), (2, 5, 6), (3, 5, 6), (4, 6, 8)]

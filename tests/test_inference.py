@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 import simulate_bounds as bounds_sim
 import simulate_coverage as sim
+from scipy import special
 from scipy import stats as sps
 
 from analysis import stats
+from analysis.bounded import interval, p_value
 from analysis.inference import (
     NEW_CLASS,
     SIGNED,
@@ -18,16 +20,10 @@ from analysis.inference import (
     UNIT,
     Intervals,
     as_triples,
-    greater_than,
-    holm,
-    interval,
     jackknife_means,
-    p_value,
-    percentile_of,
-    single_trial_band,
-    tost,
 )
 from analysis.stats import Estimate
+from analysis.verdicts import greater_than, holm, percentile_of, single_trial_band, tost
 from fakedet.protocol import BALANCED_TRIPLES
 
 nan = np.nan
@@ -282,11 +278,11 @@ def test_a_difference_of_two_rates_at_one_keeps_their_floor():
     assert all(e.low < -0.2 and e.high > 0.2 for e in many)
     gap = two.class_gap(np.ones((10, 2)), np.ones((10, 2)), 0, kind=NEW_CLASS, bounds=UNIT)
     assert gap.difference.low < 0 < gap.difference.high
-    # away from the ends the difference's own interval stands
+    # away from the ends the difference's interval is close to its own
     x = np.random.default_rng(0).uniform(0.4, 0.6, (10, 2))
     alone = two.mean(x - 0.1, kind=NEW_CLASS, bounds=SIGNED)
     paired = two.difference(x, np.full((10, 2), 0.1), kind=NEW_CLASS, bounds=SIGNED)
-    assert (paired.low, paired.high) == pytest.approx((alone.low, alone.high))
+    assert (paired.low, paired.high) == pytest.approx((alone.low, alone.high), abs=0.01)
 
 
 def test_a_point_interval_never_shows_equivalence():
@@ -445,17 +441,52 @@ def test_probability_of_improvement_names_no_winner_under_no_difference():
     _assert_rows(sim.no_difference(1000))
 
 
-def test_new_class_simulation_near_one_runs_and_the_mid_range_passes():
+def test_new_class_simulation_near_one_meets_the_target():
     """The fast version of tests/simulate_bounds.py (per-class logit-normal rates, binomial
-    trials): intervals stay inside their ranges in every cell run here, and at a mean rate
-    of 0.70 the mean and the gap meet the target (>= 93%, each side <= 4%). Near 1 they do
-    not yet: see the table in docs/method.md."""
-    for design in ("10 x 1", "20 x 2"):
-        for row in bounds_sim.cell(design, 0.70, 1.2, 400):
+    trials): in the cells run here, at the mid range and near 1 with large class
+    differences, the mean and the gap meet the target (>= 93%, each side <= 4%) and stay
+    inside their ranges. The full table, and the cells that still miss, are in
+    docs/method.md ("Near 0 and 1")."""
+    for design, rate, sd in (
+        ("10 x 1", 0.70, 1.2),
+        ("20 x 2", 0.70, 1.2),
+        ("10 x 1", 0.97, 1.2),
+        ("40 x 2", 0.97, 2.0),
+        ("20 x 2", 0.995, 1.2),
+    ):
+        for row in bounds_sim.cell(design, rate, sd, 300):
             print(row)
             assert row.passes, row
-    for row in bounds_sim.cell("10 x 1", 0.995, 2.0, 100):  # runs, inside [0, 1] / [-1, 1]
-        assert 0 < row.width < 1, row
+
+
+def test_the_logit_normal_side_halves_the_miss_below_near_one():
+    """At a mean rate of 0.995 and class sd 2.0 the class jackknife alone misses below in
+    about a quarter of sweeps; with the logit-normal side, in about 6% (docs/method.md)."""
+    (mean, gap), (old_mean, old_gap) = (
+        bounds_sim.cell("10 x 1", 0.995, 2.0, 300, method)[:2]
+        for method in ("summary", "jackknife")
+    )
+    print(mean, gap, old_mean, old_gap, sep="\n")
+    assert old_mean.below > 0.15 and mean.below < old_mean.below / 2, (mean, old_mean)
+    assert gap.above <= 0.04 < old_gap.above, (gap, old_gap)
+
+
+def test_the_logit_normal_side_moves_a_bound_near_one_down():
+    """Ten classes whose logits spread evenly (sd about 2) around 0.996: the logit-normal
+    side reaches below the jackknife's interval (a poorer class than these ten is likely),
+    and holds the jackknife's upper end."""
+    design = Intervals(BALANCED_TRIPLES[:10], 1)
+    rates = special.expit(5.5 + 2 * sps.norm.ppf((np.arange(10) + 0.5) / 10))
+    x = rates[np.array(BALANCED_TRIPLES[:10])].mean(axis=1)[:, None]
+    union = design.mean(x, kind=NEW_CLASS, bounds=UNIT)
+    (alone,) = jackknife_means(x[None], BALANCED_TRIPLES[:10], bounds=UNIT, parametric=False)
+    assert union.value == alone.value and union.spread.logit is not None
+    assert union.low < alone.low < union.value and union.high >= alone.high
+    # the interval and the p-values agree at any level (one rule)
+    assert p_value(union, union.low, "above") == pytest.approx(0.025, abs=1e-6)
+    assert p_value(union, union.high, "below") == pytest.approx(0.025, abs=1e-6)
+    low90, _ = interval(union.value, union.spread, 0.90)
+    assert union.low < low90 < union.value
 
 
 def test_band_coverage_is_the_order_statistic_value():

@@ -17,19 +17,10 @@ from scipy import stats as sps
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
-from analysis.inference import (
-    SIGNED,
-    UNIT,
-    _combined,
-    _sizes,
-    greater_than,
-    holm,
-    interval,
-    p_value,
-    tost,
-)
+from analysis.bounded import SIGNED, UNIT, combined, effective_sizes, interval, p_value
 from analysis.render import fmt_estimate
 from analysis.stats import Estimate, Spread
+from analysis.verdicts import greater_than, holm, tost
 
 D = json.loads((HERE / "summary.json").read_text())
 T = {t["name"]: t for t in D}
@@ -53,7 +44,7 @@ def rebuild(c, level, bounds, binary=False):
         )
     else:
         se = (hi - lo) / 2 / q
-    size, cap = _sizes(
+    size, cap = effective_sizes(
         np.array([v]),
         np.array([se]),
         np.array([bounds[0]]),
@@ -73,7 +64,7 @@ def fmt(e, approx=False):
 def gap(seen, unseen, gap_cell):
     """The gap's interval widened to the floors of its parts (seen and unseen rates)."""
     parts = [rebuild(c, 0.95, b)[0] for c, b in ((seen, UNIT), (unseen, UNIT), (gap_cell, SIGNED))]
-    return _combined(*parts, 0.95)
+    return combined(*parts, 0.95)
 
 
 def old(c):
