@@ -18,7 +18,6 @@ docs/method.md, "Statistics".
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -32,9 +31,9 @@ from analysis.bounded import (
     difference_bounds,
     estimates,
 )
-from analysis.jackknife import class_correlation, class_means, class_statistic, partner_gaps
+from analysis.jackknife import class_correlation, class_means, class_statistic
 from analysis.seeds import seed_bootstrap, seed_variance
-from analysis.stats import NAN_ESTIMATE, Estimate
+from analysis.stats import Estimate
 
 __all__ = [  # names callers import from here, though they live beside it
     "SIGNED",
@@ -47,15 +46,6 @@ __all__ = [  # names callers import from here, though they live beside it
 THESE_CLASSES = "these classes"
 NEW_CLASS = "a new class"
 KINDS = (THESE_CLASSES, NEW_CLASS)
-
-
-@dataclass(frozen=True)
-class ClassGap:
-    """One class's rate when held out, when seen, and held out minus seen."""
-
-    held: Estimate
-    seen: Estimate
-    difference: Estimate
 
 
 # --- the design: which classes each triple holds ---------------------------------------
@@ -128,13 +118,15 @@ class Intervals:
         self.T, self.S, self.B = len(self.triples), int(n_seeds), int(resamples)
         self.seed, self.confidence = seed, confidence
 
-    def _check(self, stack: np.ndarray) -> np.ndarray:
+    def check(self, stack: np.ndarray) -> np.ndarray:
+        """`stack` as float64 (M, T, S) on this design; ValueError otherwise."""
         stack = np.asarray(stack, dtype=np.float64)
         if stack.ndim != 3 or stack.shape[1:] != (self.T, self.S):
             raise ValueError(f"scores of shape {stack.shape[1:]} on a ({self.T}, {self.S}) design")
         return stack
 
-    def _linear(self, values, weights, level, bounds, binary=False) -> list[Estimate]:
+    def linear(self, values, weights, level, bounds, binary=False) -> list[Estimate]:
+        """THESE_CLASSES estimates of sum_ts w_ts x_ts per metric (seed variance)."""
         value, se, df, n = seed_variance(values, weights)
         return estimates(value, se, df, n, bounds, n, level, binary)
 
@@ -161,11 +153,11 @@ class Intervals:
         Returns:
             M Estimates; n counts trials.
         """
-        stack, level = self._check(stack), _level(confidence, self.confidence)
-        if _kind(kind) == NEW_CLASS:
+        stack, level = self.check(stack), level_of(confidence, self.confidence)
+        if kind_of(kind) == NEW_CLASS:
             return class_means(stack, self.incidence, level, bounds, binary)
         n = (~np.isnan(stack)).sum(axis=(1, 2))
-        return self._linear(stack, 1.0 / np.maximum(n, 1)[:, None, None], level, bounds, binary)
+        return self.linear(stack, 1.0 / np.maximum(n, 1)[:, None, None], level, bounds, binary)
 
     def mean(
         self, scores: np.ndarray, *, kind: str, confidence=None, bounds: Bounds = UNBOUNDED
@@ -236,16 +228,16 @@ class Intervals:
         Returns:
             M Estimates of x - y; n counts the paired trials.
         """
-        x, y = self._check(x), self._check(y)
+        x, y = self.check(x), self.check(y)
         if x.shape != y.shape:
             raise ValueError(f"x {x.shape} and y {y.shape} differ in shape")
         both = ~(np.isnan(x) | np.isnan(y))
         x, y = np.where(both, x, np.nan), np.where(both, y, np.nan)
-        m, level = len(x), _level(confidence, self.confidence)
+        m, level = len(x), level_of(confidence, self.confidence)
         lo, hi = check_ranges(bounds, m)
         ranges = [(float(a), float(b)) for a, b in zip(lo, hi, strict=True)]
         signed = [difference_bounds(r, r) for r in ranges]
-        if _kind(kind) == NEW_CLASS:  # the parts' logit-normal side, the MOVER of them
+        if kind_of(kind) == NEW_CLASS:  # the parts' logit-normal side, the MOVER of them
             est = class_means(np.concatenate([x, y]), self.incidence, level, ranges + ranges)
             est += class_means(x - y, self.incidence, level, signed, parametric=False)
             r = class_correlation(x, y, self.incidence)
@@ -278,9 +270,9 @@ class Intervals:
         `fn` maps (b, T, S) -> (b,), seeds exchangeable (`analysis.seeds.seed_bootstrap`:
         a resampled triple holds its S_t draws in its first S_t columns, NaN after); for
         NEW_CLASS, (T', S) -> scalar on the triples left after dropping a class."""
-        scores = self._check(np.asarray(scores)[None])[0]
-        level = _level(confidence, self.confidence)
-        if _kind(kind) == NEW_CLASS:
+        scores = self.check(np.asarray(scores)[None])[0]
+        level = level_of(confidence, self.confidence)
+        if kind_of(kind) == NEW_CLASS:
             return class_statistic(fn, scores, self.incidence, level, bounds)
         value, se, df, trials = seed_bootstrap(fn, scores, self.B, self.seed)
         if np.isnan(se):
@@ -289,78 +281,12 @@ class Intervals:
             np.array([value]), np.array([se]), np.array([df]), [trials], bounds, trials, level
         )[0]
 
-    def class_gaps(
-        self, held, seen, c: int, *, kind: str, confidence=None, bounds: Bounds = UNBOUNDED
-    ) -> list[ClassGap]:
-        """Class c's rate when held out, when seen, and held out minus seen, per metric.
 
-        NEW_CLASS: the partner jackknife -- for each other class p, drop every triple
-        holding p from both sides and recompute; t interval with n_partners - 1 df. It
-        covers the gap c would show with partner classes drawn anew from their population
-        (and new seeds); see CLASS_GAP_CAPTION. THESE_CLASSES: seed variance within
-        triples; covers the gap with these partners, given new seeds. Either way the two
-        sides also differ in how many other classes are held out (2 vs 3); the gap
-        includes that.
-
-        Args:
-            held: (M, T, S) rates; only the triples holding c count (others ignored).
-            seen: (M, T, S) rates; only the triples not holding c count.
-            c: the class id.
-            kind: THESE_CLASSES or NEW_CLASS.
-            confidence: two-sided level; default the design's.
-            bounds: the range of a rate; the difference's follows.
-        """
-        held, seen, level = (
-            self._check(held),
-            self._check(seen),
-            _level(confidence, self.confidence),
-        )
-        if c not in self.classes:
-            raise ValueError(f"class {c} is in no triple; classes: {self.classes.tolist()}")
-        has_c = (self.triples == c).any(axis=1)[None, :, None]
-        held, seen = np.where(has_c, held, np.nan), np.where(has_c, np.nan, seen)
-        if _kind(kind) == NEW_CLASS:
-            partners = self.incidence[self.classes != c]
-            parts = partner_gaps(held, seen, partners, level, bounds)
-        else:
-            n_held = (~np.isnan(held)).sum(axis=(1, 2))
-            n_seen = (~np.isnan(seen)).sum(axis=(1, 2))
-            w_held = 1.0 / np.maximum(n_held, 1)[:, None, None]
-            w_seen = 1.0 / np.maximum(n_seen, 1)[:, None, None]
-            both, signed = np.where(has_c, held, seen), difference_bounds(bounds, bounds)
-            parts = [
-                self._linear(held, w_held, level, bounds),
-                self._linear(seen, w_seen, level, bounds),
-                self._linear(both, np.where(has_c, w_held, -w_seen), level, signed),
-            ]
-        finite = bool(np.isfinite(bounds).all())  # a difference of bounded rates: floors
-        gaps = [
-            ClassGap(h, s, combined(h, s, d, level) if finite else d)
-            for h, s, d in zip(*parts, strict=True)
-        ]
-        return [
-            g if g.held.n and g.seen.n else ClassGap(g.held, g.seen, NAN_ESTIMATE) for g in gaps
-        ]
-
-    def class_gap(
-        self, held, seen, c: int, *, kind: str, confidence=None, bounds: Bounds = UNBOUNDED
-    ) -> ClassGap:
-        """`class_gaps` for one metric: `held, seen` (T, S)."""
-        return self.class_gaps(
-            np.asarray(held)[None],
-            np.asarray(seen)[None],
-            c,
-            kind=kind,
-            confidence=confidence,
-            bounds=bounds,
-        )[0]
-
-
-def _level(confidence: float | None, default: float) -> float:
+def level_of(confidence: float | None, default: float) -> float:
     return default if confidence is None else confidence
 
 
-def _kind(kind: str) -> str:
+def kind_of(kind: str) -> str:
     if kind not in KINDS:
         raise ValueError(f"unknown interval kind {kind!r}; valid: {', '.join(KINDS)}")
     return kind

@@ -7,91 +7,42 @@ quantity and architecture (small multiples) rather than overlapping bands.
 
 Each figure is one function of (grid, checkpoints, plt) returning a matplotlib figure,
 registered in `FIGURES` under its file name; `write_plots` draws and saves them all. A new
-figure is one more function and one more entry.
+figure is one more function and one more entry. The figures along training are in
+`analysis.plots_training`, what every figure shares in `analysis.figure`.
 """
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from analysis import training
+from analysis.figure import (
+    COLOURS,
+    ci_label,
+    estimate,
+    interval_text,
+    pyplot,
+    unit,
+    yerr,
+)
 from analysis.grid import MetricGrid
-from analysis.inference import NEW_CLASS
 from analysis.measures import (
-    AUROC_OWN_8BIT,
-    FID,
     HEADLINE,
     HELD_FALSE_FLAGS,
     OTHER_FAKES,
     OWN_FAKES,
-    OWN_FAKES_8BIT,
     SEEN_FALSE_FLAGS,
-    TRAINING,
     UNSEEN_PASSED,
-    Difference,
     Quantity,
 )
-from analysis.stats import Estimate
-from analysis.tables import present
+from analysis.plots_training import along_training, detection_against_quality
 from fakedet.data import CLASSES
 from fakedet.errors import UserError
 
 BARS = [m for m in HEADLINE if isinstance(m, Quantity)]
 """The headline's quantities (its gaps aside): one panel each."""
-COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red")
-"""One colour per architecture, the same in every figure."""
-
-
-def _pyplot():
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise UserError("--plots needs matplotlib: pip install 'fakedet[plots]'") from None
-    return plt
-
-
-def ci_label(confidence: float) -> str:
-    return f"{confidence:.0%} CI for a new class"
-
-
-def unit(measure) -> str:
-    """The unit of a measure's values, for an axis label."""
-    if isinstance(measure, Difference):
-        return "difference, seen - unseen"
-    return "AUROC (0.5: chance)" if measure.metric.startswith("auroc") else "fraction of images"
-
-
-def axis_label(measure, width: int = 24) -> str:
-    """A measure's name and unit, wrapped for a y axis."""
-    return textwrap.fill(f"{measure.label} ({unit(measure)})", width)
-
-
-def estimate(grid: MetricGrid, measure, arch: str, **kw) -> Estimate:
-    """The mean of `measure` for `arch` with its interval for a new class."""
-    values = measure(grid, arch, **kw)
-    return grid.intervals.mean(values, kind=NEW_CLASS, bounds=measure.bounds)
-
-
-def interval_text(e: Estimate) -> str:
-    if np.isnan(e.value):
-        return "-"
-    if np.isnan(e.low) or np.isnan(e.high):
-        return f"{e.value:.2f}\n(no CI)"
-    return f"{e.value:.2f}\n[{e.low:.2f}, {e.high:.2f}]"
-
-
-def _yerr(ests: list[Estimate]) -> np.ndarray:
-    """(2, N) distances from each value down to its low and up to its high (0: none)."""
-    lo = np.array([e.value - e.low for e in ests], dtype=float)
-    hi = np.array([e.high - e.value for e in ests], dtype=float)
-    return np.nan_to_num(np.vstack([lo, hi]), nan=0.0)
 
 
 # --- the figures ----------------------------------------------------------------------------
@@ -117,7 +68,7 @@ def class_false_flags(grid: MetricGrid, checkpoints, plt):
                         color=colour, alpha=0.5)  # fmt: skip
             missing |= any(np.isnan(e.low) and not np.isnan(e.value) for e in ests)
             ax.errorbar(
-                x + shift, [e.value for e in ests], yerr=_yerr(ests), fmt="o", color=colour,
+                x + shift, [e.value for e in ests], yerr=yerr(ests), fmt="o", color=colour,
                 capsize=3, label=q.label.replace("false flags, ", "class "),
             )  # fmt: skip
         ax.set_xticks(x, CLASSES, rotation=30, ha="right")
@@ -149,7 +100,7 @@ def headline(grid: MetricGrid, checkpoints, plt):
     for ax, measure in zip(axes.ravel(), BARS, strict=False):
         ests = [estimate(grid, measure, a) for a in archs]
         for i, e in enumerate(ests):
-            ax.errorbar([i], [e.value], yerr=_yerr([e]), fmt="o", capsize=4,
+            ax.errorbar([i], [e.value], yerr=yerr([e]), fmt="o", capsize=4,
                         color=COLOURS[i % len(COLOURS)])  # fmt: skip
             ax.annotate(interval_text(e).replace("\n", " "), (i, e.value), xytext=(8, 0),
                         textcoords="offset points", va="center", fontsize=8)  # fmt: skip
@@ -219,55 +170,13 @@ def unseen_recall_by_triple(grid: MetricGrid, checkpoints, plt):
     return fig
 
 
-def along_training(grid: MetricGrid, checkpoints, plt):
-    """Detection along training: one row per quantity, one column per architecture, each
-    panel one line with its band. One x scale for every panel: epochs on a log axis,
-    ticks at the stages found anywhere."""
-    archs = grid.gans
-    along = training.stages(grid, checkpoints or {})
-    measures = [m for _, fakes, c in TRAINING for m in (fakes, c.seen, c.unseen) if m is not None]
-    measures += [c.gap for _, _, c in TRAINING]
-    ticks = sorted({s.epoch for found in along.values() for s in found if s.epoch > 0})
-    fig, axes = plt.subplots(
-        len(measures), max(len(archs), 1), figsize=(4.2 * max(len(archs), 1) + 1.6,
-        1.75 * len(measures) + 0.8), squeeze=False, sharex=True, sharey="row",
-    )  # fmt: skip
-    for col, arch in enumerate(archs):
-        found = [s for s in along.get(arch, []) if s.epoch > 0]
-        x = np.array([s.epoch for s in found], dtype=float)
-        colour = COLOURS[col % len(COLOURS)]
-        for row, measure in enumerate(measures):
-            ax = axes[row, col]
-            est = [s.values[measure] for s in found]
-            ax.plot(x, [e.value for e in est], marker="o", ms=4, color=colour)
-            ax.fill_between(x, [e.low for e in est], [e.high for e in est], color=colour,
-                            alpha=0.25, lw=0)  # fmt: skip
-            if isinstance(measure, Difference):
-                ax.axhline(0, color="grey", lw=0.8)
-            else:
-                ax.set_ylim(0, 1)
-            ax.grid(alpha=0.3)
-            if col == 0:
-                ax.set_ylabel(axis_label(measure), fontsize=8)
-        axes[0, col].set_title(f"{arch}: mean and {ci_label(grid.confidence)}", fontsize=10)
-        axes[-1, col].set_xlabel("epochs trained, log scale\n(last point: final step)")
-    for ax in axes.ravel():
-        ax.set_xscale("log")
-        if ticks:
-            ax.set_xticks(ticks, [f"{v:.2g}" for v in ticks])  # the stages, not 10^k
-            ax.minorticks_off()
-    return fig
-
-
 FIGURES: dict[str, Callable] = {
     "class_false_flags.png": class_false_flags,
     "headline.png": headline,
     "cross_generator.png": cross_generator,
     "unseen_recall_by_triple.png": unseen_recall_by_triple,
     "training.png": along_training,
-    "detection_vs_quality.png": lambda grid, checkpoints, plt: detection_against_quality(
-        plt, grid, checkpoints or {}
-    ),
+    "detection_vs_quality.png": detection_against_quality,
 }
 """Every figure, by file name: a function (grid, checkpoints, plt) -> figure, or None
 when the results hold nothing to draw."""
@@ -286,7 +195,7 @@ def write_plots(grid: MetricGrid, directory: str | Path, checkpoints=None) -> li
     Returns:
         The paths written, in `FIGURES` order.
     """
-    plt = _pyplot()
+    plt = pyplot()
     out = Path(directory)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -302,58 +211,3 @@ def write_plots(grid: MetricGrid, directory: str | Path, checkpoints=None) -> li
         plt.close(fig)
         written.append(out / name)
     return written
-
-
-def detection_against_quality(plt, grid: MetricGrid, checkpoints: dict):
-    """Own 8-bit fakes flagged and their AUROC against seen-class reals, against the
-    Frechet distance of the same fakes: a point per trial and checkpoint, one colour per
-    architecture, and per checkpoint the mean with its interval in both directions. None
-    when the results hold no quality figures."""
-    stages = [*checkpoints.values(), grid]
-    if not any(present(g, FID) for g in stages):
-        return None
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), squeeze=False)
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for ax, measure in zip(axes[0], (OWN_FAKES_8BIT, AUROC_OWN_8BIT.seen), strict=True):
-        for i, arch in enumerate(grid.gans):
-            colour = colours[i % len(colours)]
-            xs, ys, means = [], [], []
-            for g in stages:
-                fid, y = FID(g, arch), measure(g, arch)
-                both = ~np.isnan(fid) & ~np.isnan(y)
-                if not both.any():
-                    continue
-                xs += fid[both].tolist()
-                ys += y[both].tolist()
-                means.append(
-                    tuple(
-                        g.intervals.mean(np.where(both, v, np.nan), kind=NEW_CLASS, bounds=m.bounds)
-                        for v, m in ((fid, FID), (y, measure))
-                    )
-                )
-            ax.scatter(xs, ys, s=12, alpha=0.35, color=colour)
-            if means:
-                fx, fy = zip(*means, strict=True)
-                ax.errorbar(
-                    [e.value for e in fx], [e.value for e in fy],
-                    xerr=_err(fx), yerr=_err(fy), color=colour, marker="o", capsize=3,
-                    label=f"{arch}: mean per checkpoint, {ci_label(grid.confidence)}",
-                )  # fmt: skip
-        ax.set_xscale("log")
-        ax.set_xlabel(f"{FID.label} (classifier features; log scale)")
-        ax.set_ylabel(measure.label)
-        ax.set_ylim(-0.02, 1.02)
-        ax.grid(alpha=0.3)
-    axes[0, 0].legend(fontsize=7, loc="lower left")
-    fig.suptitle("Detection of 8-bit fakes against how far the fakes are from real images")
-    return fig
-
-
-def _err(estimates) -> np.ndarray:
-    """(2, n) distances from each estimate to its interval's bounds (for errorbar)."""
-    return np.array(
-        [
-            [max(e.value - e.low, 0) for e in estimates],
-            [max(e.high - e.value, 0) for e in estimates],
-        ]
-    )

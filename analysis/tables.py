@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analysis import stats
+from analysis.class_gap import class_gap
 from analysis.grid import MetricGrid
 from analysis.inference import NEW_CLASS, THESE_CLASSES
 from analysis.measures import (
@@ -248,8 +249,8 @@ def class_effect(grid: MetricGrid) -> TableData:
             seen = SEEN_FALSE_FLAGS(grid, arch, class_id=c)
             if np.isnan(held).all() and np.isnan(seen).all():
                 continue
-            g = grid.intervals.class_gap(
-                held, seen, c, kind=NEW_CLASS, bounds=HELD_FALSE_FLAGS.bounds
+            g = class_gap(
+                grid.intervals, held, seen, c, kind=NEW_CLASS, bounds=HELD_FALSE_FLAGS.bounds
             )
             t.rows.append([f"{c} {name}", arch, g.held, g.seen, g.difference])
     t.caption = "\n".join(
