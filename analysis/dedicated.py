@@ -11,11 +11,11 @@ images, both are compared on the same unseen-class reals (`real_heldout`).
 
 from __future__ import annotations
 
+from analysis.cells import cell, estimates
 from analysis.grid import MetricGrid
 from analysis.inference import NEW_CLASS
 from analysis.measures import DEDICATED, REAL_RECALL, Difference
 from analysis.render import BOUNDED_CAPTION, CAPTIONS, TableData, interval_note
-from analysis.tables import cell, estimates
 
 
 def pairs(grid: MetricGrid) -> list[tuple[str, str, str]]:

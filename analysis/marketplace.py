@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from analysis.cells import cell, estimates, present
 from analysis.claims import Verdicts
 from analysis.grid import MetricGrid
 from analysis.inference import NEW_CLASS
@@ -37,7 +38,6 @@ from analysis.measures import (
     UPLOADS,
 )
 from analysis.render import BOUNDED_CAPTION, CAPTIONS, PLUS_MINUS, TableData
-from analysis.tables import cell, estimates, present
 from analysis.verdicts import holm
 
 ROBUSTNESS_MARGIN = 0.05

@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 
 from analysis import training
+from analysis.cells import present
 from analysis.figure import COLOURS, axis_label, ci_label, yerr
 from analysis.grid import MetricGrid
 from analysis.inference import NEW_CLASS
 from analysis.measures import AUROC_OWN_8BIT, FID, OWN_FAKES_8BIT, TRAINING, Difference
-from analysis.tables import present
 
 
 def along_training(grid: MetricGrid, checkpoints, plt):

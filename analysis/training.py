@@ -18,12 +18,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from analysis.cells import cell, estimates, present
 from analysis.grid import MetricGrid
 from analysis.inference import NEW_CLASS
 from analysis.measures import TRAINING, TRAINING_8BIT, Difference, Measure
 from analysis.render import BOUNDED_CAPTION, CAPTIONS, TableData, interval_note
 from analysis.stats import Estimate
-from analysis.tables import cell, estimates, present
 
 MEASURES: list[Measure] = [
     m

@@ -4,6 +4,7 @@ read on one architecture, across two, or across two checkpoints, on tiny hand-ma
 import numpy as np
 import pandas as pd
 
+from analysis.cells import Paired, cell
 from analysis.grid import MetricGrid
 from analysis.measures import (
     OWN_FAKES,
@@ -14,7 +15,6 @@ from analysis.measures import (
     THRESHOLD,
     Difference,
 )
-from analysis.tables import Paired, cell
 from fakedet.schema import SUITES
 from fakedet.study import PUBLISHED
 
