@@ -39,7 +39,7 @@ ValueFn = Callable[..., float]
 
 # Each suite's trial-level metrics, as a trial writes them (per-class rows aside).
 # The first release's suites: the 8-bit, upload and quality suites are measured on real
-# trials (tests/test_marketplace.py), not simulated here.
+# trials (tests/analysis/test_marketplace.py), not simulated here.
 FIRST_SUITES = ("own_fake", "cross_fake", "train_fake", "real_heldout", "real_test", "overall",
                 "operating_point")  # fmt: skip
 SUITE_METRICS = {name: SUITES[name].metrics for name in FIRST_SUITES}

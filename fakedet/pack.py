@@ -5,7 +5,7 @@ A pack is the K > 1 case of the one trainer (`fakedet.train.train_members`, its 
 `fakedet.members.Members`): every forward and backward pass runs once for all members.
 Each member keeps everything a solo trial has of its own and draws it in the same order,
 so a member equals its solo trial up to the floating-point summation order of the
-batched kernels (tests/test_pack.py). `fakedet.gan_job.run_gan` runs a pack's trials
+batched kernels (tests/fakedet/test_pack.py). `fakedet.gan_job.run_gan` runs a pack's trials
 and writes each one's record.
 """
 

@@ -12,7 +12,7 @@ generator (`fakedet.streams.TRAIN`) and the draws from it in the same order, its
 BatchNorm statistics and optimizer state. Each member's loss is its own batch mean; the
 backward pass sums the members' losses, so each member's gradient is its own. A member
 therefore equals the K = 1 run of the same trainer up to the floating-point summation
-order of the batched kernels (tests/test_pack.py).
+order of the batched kernels (tests/fakedet/test_pack.py).
 
 Every draw of a step is made by `Step.draw`, per member, before the passes that use it
 (noise, then the dropout masks of the D pass that follows): the order is written once.

@@ -26,7 +26,7 @@ Methods (`--method`):
                (Krishnamoorthy and Mathew, 2003, for the lognormal mean); mean only.
 
 Seeds are fixed per cell (`numpy.random.default_rng([design, rate, sd])`), so the table
-is the same on every run. `tests/test_inference.py` runs a fast version.
+is the same on every run. `tests/analysis/test_inference.py` runs a fast version.
 """
 
 from __future__ import annotations

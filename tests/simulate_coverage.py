@@ -5,7 +5,7 @@
 Every scenario simulates the crossed class design (10 classes; value = mu + the triple's 3
 class effects + triple noise + seed noise, on the logit scale for rates near a bound) and
 reports, per design and kind of interval, the share of the nominal 95% intervals that
-contain their target and their mean width. `tests/test_inference.py` runs the same
+contain their target and their mean width. `tests/analysis/test_inference.py` runs the same
 scenarios with fewer sweeps. The targets: for a new class, the population mean (over
 classes, triples and seeds); for these classes, the mean the design's own triples would
 give with new seeds. The crossed design is simulated by `analysis.crossed` (the planner's

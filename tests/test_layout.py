@@ -93,3 +93,23 @@ def test_only_the_trials_command_imports_trial_helpers():
 def test_a_trials_config_and_the_sweeps_plan_import_no_torch():
     loaded = _imports_after("import fakedet.config, sweeps.spec, sweeps.estimate")
     assert "torch" not in loaded and "ray" not in loaded, loaded & {"torch", "ray"}
+
+
+ACROSS = {
+    "test_compat",
+    "test_help",
+    "test_layout",
+    "test_newcomer",
+    "test_options",
+    "test_study_data",
+}
+"""Tests of the whole project (every command, the committed study) at the top of tests/."""
+
+
+def test_tests_mirror_the_packages():
+    """The tests of a module sit in tests/<its package>/; only whole-project tests sit
+    at the top."""
+    top = {p.stem for p in (REPO / "tests").glob("test_*.py")}
+    assert top == ACROSS
+    folders = {p.parent.name for p in (REPO / "tests").glob("*/test_*.py")}
+    assert folders <= set(PACKAGES), folders - set(PACKAGES)

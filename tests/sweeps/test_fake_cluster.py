@@ -8,7 +8,7 @@ one more for the trials' fractional GPU demand, one replacing the node killed wh
 4 of the 6 trials); the job SUCCEEDED with all 6 trials and 6 cross-evaluations.
 Run it alone with
 
-    python -m pytest tests/test_fake_cluster.py -s      # -s shows the runner's figures
+    python -m pytest tests/sweeps/test_fake_cluster.py -s      # -s shows the runner's figures
 
 It needs Linux (the runner reads /proc), `ray[default]` (the dashboard and Jobs API) and
 Fashion-MNIST on disk. It does not need port 6379 or a machine free of other Ray
@@ -131,7 +131,7 @@ def test_a_trial_on_a_lost_node_resumes_from_its_checkpoint(runner, tmp_path, da
     is killed once every running trial has saved. Each trial that ran there finishes on
     another node from its last checkpoint (its trial.json says from which step) and
     writes the metrics and weights of the same trial run here without interruption."""
-    from test_checkpoint import _assert_same, _record
+    from results_compare import assert_same, record
 
     figures_path, root = tmp_path / "figures.json", tmp_path / "results"
     sweep = ["--no-detector", "--no-quality", "--max-steps", "300", "--eval-limit", "200",
@@ -149,5 +149,5 @@ def test_a_trial_on_a_lost_node_resumes_from_its_checkpoint(runner, tmp_path, da
                         str(root / "trials" / key / "trial.json"),
                         env={"OMP_NUM_THREADS": "1"})  # fmt: skip
         assert again.returncode == 0, again.stdout + again.stderr
-        mine = {k: v for k, v in _record(root).items() if key in k and not k.startswith("_")}
-        _assert_same(mine, _record(alone))
+        mine = {k: v for k, v in record(root).items() if key in k and not k.startswith("_")}
+        assert_same(mine, record(alone))

@@ -101,7 +101,7 @@ def coverage(truth: Truth, n: int, s: int, sweeps: int, seed: int = 2) -> dict[s
 def test_intervals_cover_the_truth(truth):
     """60 sweeps of 120 triples x 3 seeds: at least 85% for class and seed, 75% for the
     triple, whose interval under-covers when its SD is small beside the seed's (see
-    `python -m tests.test_components` and analysis/components.py)."""
+    `python -m tests.analysis.test_components` and analysis/components.py)."""
     got = coverage(truth, 120, 3, 60)
     assert got["class"] >= 0.85 and got["seed"] >= 0.85 and got["triple"] >= 0.75, got
 

@@ -69,7 +69,7 @@ def accuracy(truth: Truth, designs, roots: int = 30, replicates: int = 100, seed
 
 def test_predicted_half_widths_match_the_summary_on_sweeps_of_the_fitted_model():
     """Three designs larger than the pilot, both kinds: within 15% (measured: 2-8%, see
-    `python -m tests.test_planner`)."""
+    `python -m tests.analysis.test_planner`)."""
     for n, s, kind, predicted, observed in accuracy(PILOT, [(20, 2), (30, 3), (40, 2)]):
         assert predicted == pytest.approx(observed, rel=0.15), (n, s, kind)
 
@@ -98,7 +98,7 @@ def test_predicted_ranges_hold_the_half_width_realized_under_the_truth(truth, se
     and 10 x 1, whose ranges span class effects and seed noise) from a class- or a
     seed-dominated truth; each range must hold the half-width one sweep of 20 x 2 or 40 x 2
     drawn from the truth shows, in at least 80% of pilots (measured over 300 pilots: see
-    `python -m tests.test_planner`)."""
+    `python -m tests.analysis.test_planner`)."""
     for kind in (NEW_CLASS, THESE_CLASSES):
         got = predictive_coverage(truth, seeds, [(20, 2), (40, 2)], kind)
         print(seeds, kind, got)

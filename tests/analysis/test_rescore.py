@@ -15,7 +15,7 @@ from conftest import assert_user_error, run_cli
 from fakedet.schema import METRIC_VERSION, METRICS_SCHEMA, SCORES_SCHEMA, to_table
 from fakedet.store import ResultsStore, TrialId
 
-LEGACY = Path(__file__).parent / "data" / "legacy-0.1"
+LEGACY = Path(__file__).parents[1] / "data" / "legacy-0.1"
 ROW = ["suite", "generator_arch", "class_id", "metric", "checkpoint_step"]
 
 

@@ -11,60 +11,22 @@ step are the only differences allowed.
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
-import torch
+from results_compare import assert_same, record
 
 from conftest import run_cli
 from fakedet.checkpoint import CHECKPOINT_DIR, decode
 
 HELPER = "tests/checkpoint_run.py"
 ONE_THREAD = {"OMP_NUM_THREADS": "1"}
-# provenance of a run, not of the trial: its wall time, and the commit checked out when it
-# ran (a test session that spans a commit sees two)
-TIMING = {"wall_seconds", "git_commit"}
 
 
 def _run(root: Path, data_dir: str, seeds: str, *kill: str):
     proc = run_cli(HELPER, str(root), data_dir, seeds, *kill, env=ONE_THREAD)
     return proc
-
-
-def _record(root: Path) -> dict:
-    """Everything a results root holds, by relative path, comparable across runs."""
-    out = {}
-    for p in sorted(root.rglob("*")):
-        if not p.is_file():
-            continue
-        rel = str(p.relative_to(root))
-        if p.suffix == ".pt":
-            out[rel] = torch.load(io.BytesIO(p.read_bytes()), weights_only=True)
-        elif p.suffix == ".parquet":
-            table = pq.read_table(p)
-            out[rel] = table.drop_columns([c for c in table.column_names if c in TIMING])
-        elif p.name == "trial.json":
-            info = json.loads(p.read_text())
-            out[rel] = {k: v for k, v in info.items() if k not in TIMING | {"resumed_from_step"}}
-        else:
-            out[rel] = p.read_bytes()
-    return out
-
-
-def _assert_same(a: dict, b: dict) -> None:
-    assert sorted(a) == sorted(b)
-    for name in a:
-        if name.endswith(".pt"):
-            assert a[name].keys() == b[name].keys(), name
-            for k in a[name]:
-                assert torch.equal(a[name][k], b[name][k]), (name, k)
-        elif name.endswith(".parquet"):
-            assert a[name].equals(b[name]), name  # nulls equal nulls, values bit for bit
-        else:
-            assert a[name] == b[name], name
 
 
 def _resumed_from(root: Path) -> list[int]:
@@ -114,7 +76,7 @@ def test_a_killed_trial_resumes_bit_identical(tmp_path, data_dir, uninterrupted,
     assert again.returncode == 0, again.stdout + again.stderr
     assert _resumed_from(root) == [resumed] * len(seeds.split(","))
     assert not (root / CHECKPOINT_DIR).exists()  # dropped once the records are complete
-    _assert_same(_record(root), _record(uninterrupted(seeds)))
+    assert_same(record(root), record(uninterrupted(seeds)))
 
 
 @pytest.mark.slow
@@ -129,5 +91,5 @@ def test_the_command_line_resumes_its_own_checkpoint(tmp_path, data_dir, uninter
     proc = run_cli(*args, env=ONE_THREAD)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert _resumed_from(root) == [2]
-    _assert_same(_record(root), _record(uninterrupted("0")))
+    assert_same(record(root), record(uninterrupted("0")))
     assert not (root / CHECKPOINT_DIR).exists()
