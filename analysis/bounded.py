@@ -20,21 +20,19 @@ import numpy as np
 from scipy import stats as sps
 
 from analysis import logitnormal
+from analysis.ranges import (  # noqa: F401 (the ranges, named with their arithmetic)
+    SIGNED,
+    UNBOUNDED,
+    UNIT,
+    Bounds,
+    difference_bounds,
+)
 from analysis.stats import NAN_ESTIMATE, Estimate, Spread
 
-Bounds = tuple[float, float]
-UNBOUNDED: Bounds = (-math.inf, math.inf)
-UNIT: Bounds = (0.0, 1.0)
-SIGNED: Bounds = (-1.0, 1.0)
 TOLERANCE = 1e-12
 """Relative to a range's width: an estimate this close to an end is at the end, and an SE
 this small (squared, relative) is no variation. Rounding (weights that sum to 1 - 1e-16)
 then never makes a point interval a hair inside the range."""
-
-
-def difference_bounds(x: Bounds, y: Bounds) -> Bounds:
-    """The range of x - y for x in `x` and y in `y`."""
-    return (x[0] - y[1], x[1] - y[0])
 
 
 def check_ranges(bounds, m: int) -> tuple[np.ndarray, np.ndarray]:

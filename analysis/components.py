@@ -34,7 +34,6 @@ from analysis.stats import Estimate
 
 BOOTSTRAP = 200  # parametric bootstrap data sets per fit: 200 fits of one design take ms
 ROUNDING = 1e-12  # variances below this (times max(1, mean^2)) are rounding error, i.e. 0
-DEFAULT_QUANTITY = "recall_gap"
 Key = tuple[str, str]
 """(quantity, arch): a `QUANTITIES` name and an architecture."""
 

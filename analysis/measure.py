@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from analysis.inference import UNIT, Bounds, difference_bounds
+from analysis.ranges import UNIT, Bounds, difference_bounds
 
 
 @dataclass(frozen=True)

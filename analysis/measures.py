@@ -24,8 +24,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from analysis.inference import UNBOUNDED
 from analysis.measure import Contrast, Difference, Measure, Quantity
+from analysis.ranges import UNBOUNDED
 from fakedet.schema import QUALITY, SUITES, UPLOAD_TRANSFORMS, eight_bit, transformed
 
 TRANSFORM_LABELS = {
@@ -214,6 +214,8 @@ QUANTITIES: dict[str, Measure] = {
 }
 """SINGLE_TRIALS by the names a command line gives them (`analysis.plan --quantity`,
 `analysis.components`)."""
+DEFAULT_QUANTITY = "recall_gap"
+"""The quantity the planner plans for unless told otherwise."""
 REPORT: dict[str, Quantity] = {
     "generated_precision": Quantity("precision on fakes", OVERALL, "generated_precision"),
     "generated_recall": Quantity("fakes flagged, overall", OVERALL, "generated_recall"),

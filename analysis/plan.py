@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.text import Text
 
+from analysis.measures import DEFAULT_QUANTITY, QUANTITIES
 from fakedet.errors import ArgumentParser, UserError, exit_on_user_error
 from fakedet.options import finite_float
 from fakedet.status import stderr_console, step
@@ -37,20 +38,6 @@ TRIPLES = (10, 20, 30, 40, 60, 120)
 """The candidate designs' numbers of balanced triples."""
 SEEDS = (1, 2, 3, 5)
 """The candidate designs' seeds per triple."""
-QUANTITY_NAMES = (
-    "own_fakes",
-    "seen_recall",
-    "unseen_recall",
-    "recall_gap",
-    "auroc_seen",
-    "auroc_unseen",
-    "auroc_gap",
-    "accuracy",
-)
-"""`analysis.components.QUANTITIES`' names, repeated here so that `--help` needs no scipy
-(tests/test_help.py checks that they agree)."""
-DEFAULT_QUANTITY = "recall_gap"
-"""`analysis.components.DEFAULT_QUANTITY`, repeated for the same reason."""
 
 
 def build_parser() -> ArgumentParser:
@@ -68,7 +55,7 @@ def build_parser() -> ArgumentParser:
     p.add_argument(
         "--quantity",
         default=DEFAULT_QUANTITY,
-        help=f"the quantity to plan for: {', '.join(QUANTITY_NAMES)} (default {DEFAULT_QUANTITY})",
+        help=f"the quantity to plan for: {', '.join(QUANTITIES)} (default {DEFAULT_QUANTITY})",
     )
     p.add_argument("--archs", help="only these architectures, comma-separated (default: all)")
     p.add_argument("--format", default="table", choices=("table", "json"), help="output format")
@@ -108,9 +95,9 @@ def load_grid(root: str, archs: str | None, protocol: str | None, on_invalid=Non
 def parse(argv: list[str] | None = None):
     """The command line's arguments, each value checked before any work."""
     args = build_parser().parse_args(argv)
-    if args.quantity not in QUANTITY_NAMES:
+    if args.quantity not in QUANTITIES:
         raise UserError(
-            f"--quantity: unknown quantity {args.quantity!r}; valid: {', '.join(QUANTITY_NAMES)}"
+            f"--quantity: unknown quantity {args.quantity!r}; valid: {', '.join(QUANTITIES)}"
         )
     if not 0 < args.target < 1:
         raise UserError(f"--target must be a positive half-width below 1, got {args.target:g}")

@@ -97,13 +97,6 @@ def test_summarize_repeats_the_claims_margins_exactly():
     assert claims.Margins() == claims.Margins(**summarize.MARGINS)
 
 
-def test_the_planner_repeats_the_quantities_exactly():
-    from analysis import components, plan
-
-    assert tuple(components.QUANTITIES) == plan.QUANTITY_NAMES
-    assert plan.DEFAULT_QUANTITY == components.DEFAULT_QUANTITY
-
-
 def test_a_bare_trial_says_what_it_runs_and_its_cost_and_waits_for_yes(tmp_path):
     """`python -m fakedet` alone is the full 100-epoch brownlee trial: hours on a CPU. It
     says so, with the committed record's estimate, and starts only with --yes."""

@@ -243,7 +243,7 @@ def test_the_planner_refuses_bad_values_with_one_line(root, tmp_path_factory, da
     options = {
         **_analysis_options(root, tmp_path_factory.getbasetemp()),
         "--target": number,
-        "--quantity": st.sampled_from([*plan.QUANTITY_NAMES, "nope"]),
+        "--quantity": st.sampled_from([*plan.QUANTITIES, "nope"]),
         "--format": st.sampled_from(["table", "json", "xml"]),
     }
     before = _snapshot(root)
