@@ -27,7 +27,7 @@ from fakedet.errors import exit_on_user_error
 from fakedet.status import step
 from sweeps import estimate
 from sweeps.options import PRESETS, build_parser, parse  # noqa: F401 (the command's)
-from sweeps.spec import cross_pairs, packs
+from sweeps.spec import cross_pairs, packs, same_data_groups
 
 
 def pack_sizes(pack: int | str, archs, resources: dict) -> tuple[dict[str, int], str]:
@@ -112,8 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     console.print(progress.plan_table(spec, todo, len(trials), len(done), resources,
                                       cluster.resources()))  # fmt: skip
     sizes, why = pack_sizes(opts.pack, spec.archs, resources)
-    if max(sizes.values()) > 1:
-        n_packs = len(packs(trials, sizes))
+    packed = packs(trials, sizes) if max(sizes.values()) > 1 else None
+    if packed:
+        n_packs = len(packed)
         per = ", ".join(f"{a} {k}" for a, k in sizes.items())
         console.print(f"packs: up to {per} trials per Tune trial ({why}); {n_packs} packs "
                       f"hold the {len(trials)} trials, {len(todo)} of them to run")  # fmt: skip
@@ -132,15 +133,17 @@ def main(argv: list[str] | None = None) -> int:
             errors = run.train_all(
                 spec, inputs.data(), store, resources, status, opts.max_failures, console,
                 sizes, inputs.classifier(), run.Live(opts.checkpoint_minutes, opts.mlflow),
+                packed,
             )  # fmt: skip
         complete = {t.key for t in trials if store.is_complete(t)}
-        pairs = cross_pairs(trials, complete)
+        groups = same_data_groups(trials, complete)  # what phases 2 and 3 run on
+        pairs = cross_pairs(groups)
         refs = {}
         if any(not store.exists(store.metrics_path(d, g.arch)) for d, g in pairs):
             refs = dict(data_ref=inputs.data_ref(), classifier_ref=inputs.classifier_ref())
         cross = run.cross_all(pairs, store, spec.cross_fakes, resources, status, **refs)
         if spec.detector:
-            detectors = run.detector_plan(spec, trials, complete)
+            detectors = run.detector_plan(spec, groups)
             data_ref = None
             if any(not store.is_complete(d) for d in detectors):
                 data_ref = inputs.data_ref()

@@ -50,7 +50,6 @@ from sweeps.spec import (  # noqa: E402
     member_points,
     packs,
     plan_name,
-    same_data_groups,
 )
 
 TUNE_DIR = "_tune"  # experiment state, beside the results
@@ -133,13 +132,13 @@ def trials_of(config: dict) -> list[TrialConfig]:
     return [from_tune(point) for point in member_points(config)]
 
 
-def param_space(spec: SweepSpec, pack: dict[str, int] | None = None) -> dict:
+def param_space(spec: SweepSpec, groups: list[list[TrialConfig]] | None = None) -> dict:
     """Tune's grid: arch x seed x held-out triple, each trial with the shared budget; with
-    `pack` ({arch: K}) a list of packs, each with its members' Tune points."""
-    if pack and max(pack.values()) > 1:
+    `groups` (`sweeps.spec.packs`) a list of packs, each with its members' Tune points."""
+    if groups:
         points = [
             {"members": [tune_point(t.arch, t.seed, t.heldout, spec.budget) for t in group]}
-            for group in packs(spec.trials(), pack)
+            for group in groups
         ]
         return {"pack": tune.grid_search(points)}
     grid = {name: tune.grid_search(values) for name, values in spec.grid().items()}
@@ -178,7 +177,7 @@ def check_mlflow(uri: str) -> None:
         ) from None
 
 
-def _tuner(spec, wrapped, store, name, status, max_failures, console, pack, live):
+def _tuner(spec, wrapped, store, name, status, max_failures, console, groups, live):
     """Restore the experiment `name` where Tune can, else start it over the whole grid."""
     path = store.uri(TUNE_DIR, name)
     if tune.Tuner.can_restore(path):
@@ -195,7 +194,7 @@ def _tuner(spec, wrapped, store, name, status, max_failures, console, pack, live
             name = f"{name}-{int(time.time())}"
     return tune.Tuner(
         wrapped,
-        param_space=param_space(spec, pack),
+        param_space=param_space(spec, groups),
         tune_config=tune.TuneConfig(
             trial_dirname_creator=lambda trial: _dirname(trial.config),
             reuse_actors=True,
@@ -222,6 +221,7 @@ def train_all(
     pack: dict[str, int] | None = None,
     classifier: dict | None = None,
     live: Live = Live(),
+    packed: list[list[TrialConfig]] | None = None,
 ) -> dict[str, str]:
     """Phase 1: every trial of `spec` through Tune; complete ones skip at once.
 
@@ -229,7 +229,9 @@ def train_all(
     (`Tuner.restore`): finished trials stay finished, the others run. Trials a restored
     experiment holds as finished but whose results are gone run in a second experiment.
 
-    `pack` ({arch: K}) trains up to K trials of an architecture as one Tune trial.
+    `pack` ({arch: K}) trains up to K trials of an architecture as one Tune trial;
+    `packed`, the packs `sweeps.spec.packs` made of the plan with it, where the caller has
+    them already.
     `classifier` (a `fakedet.quality.Classifier.state`) reaches the trials as the dataset
     does; None: no quality figures. `live`: the checkpoint interval, and MLflow if asked.
     Each trial reports every checkpoint's figures to Tune as it saves it (Tune's CSV, JSON
@@ -249,9 +251,11 @@ def train_all(
     wrapped = tune.with_resources(wrapped, resources)
     plan = spec.trials()
     sizes = pack if pack and max(pack.values()) > 1 else None
+    if sizes and packed is None:
+        packed = packs(plan, sizes)
     errors, name = {}, plan_name(plan) + _pack_suffix(sizes)
     for attempt in range(2):
-        tuner = _tuner(spec, wrapped, store, name, status, max_failures, console, sizes, live)
+        tuner = _tuner(spec, wrapped, store, name, status, max_failures, console, packed, live)
         for r in tuner.fit():
             if r.error is not None and r.config:
                 for t in trials_of(r.config):
@@ -337,10 +341,11 @@ def _detector_task(root: str, trial: dict, data: FashionMNIST, threads: int) -> 
     return run_detector_trial(DetectorTrial.from_dict(trial), data, ResultsStore(root))
 
 
-def detector_plan(spec: SweepSpec, trials: list[TrialConfig], complete: set[str]):
-    """The detectors of every (seed, triple) whose GAN trials all finished."""
+def detector_plan(spec: SweepSpec, groups: list[list[TrialConfig]]):
+    """The detectors of every (seed, triple) whose GAN trials all finished (`groups`: the
+    finished trials by shared data, `sweeps.spec.same_data_groups`)."""
     recipe = DetectorRecipe(max_steps=spec.budget.max_steps)  # a capped sweep caps these too
-    groups = [g for g in same_data_groups(trials, complete) if len(g) == len(spec.archs)]
+    groups = [g for g in groups if len(g) == len(spec.archs)]
     options = dict(train_fakes=2 * spec.cross_fakes, test_fakes=spec.cross_fakes,
                    eval_limit=spec.budget.eval_limit, recipe=recipe)  # fmt: skip
     return detector_trials(groups, **options)

@@ -132,16 +132,10 @@ def same_data_groups(trials: list[TrialConfig], done: set[str]) -> list[list[Tri
     return list(groups.values())
 
 
-def cross_pairs(trials: list[TrialConfig], done: set[str]) -> list[tuple[TrialConfig, ...]]:
-    """(detector trial, generator trial) pairs of different archs sharing seed, triple and
-    protocol."""
-    return [
-        (d, g)
-        for group in same_data_groups(trials, done)
-        for d in group
-        for g in group
-        if d.arch != g.arch
-    ]
+def cross_pairs(groups: list[list[TrialConfig]]) -> list[tuple[TrialConfig, ...]]:
+    """(detector trial, generator trial) pairs of different archs within each group of
+    trials sharing seed, triple and protocol (`same_data_groups`)."""
+    return [(d, g) for group in groups for d in group for g in group if d.arch != g.arch]
 
 
 def member_points(config: dict) -> list[dict]:

@@ -11,7 +11,7 @@ from fakedet import metrics
 from fakedet.config import Budget, make_config
 from fakedet.store import ResultsStore
 from fakedet.trial import run_trial
-from sweeps.spec import SweepSpec, cross_pairs
+from sweeps.spec import SweepSpec, cross_pairs, same_data_groups
 
 LEGACY = Path(__file__).parent / "data" / "legacy-0.1"
 BUDGET = dict(max_steps=2, eval_limit=40)
@@ -28,7 +28,10 @@ def test_old_trials_keep_their_keys_and_are_complete(tmp_path):
                                        "brownlee_s0_h0-6-9_seed_acbcc210"]  # fmt: skip
     assert all(store.is_complete(t) for t in trials)
     done = {t.key for t in trials}
-    assert all(store.exists(store.metrics_path(d, g.arch)) for d, g in cross_pairs(trials, done))
+    assert all(
+        store.exists(store.metrics_path(d, g.arch))
+        for d, g in cross_pairs(same_data_groups(trials, done))
+    )
     cfg = make_config("hands_on", 0, "0,6,9", **BUDGET)
     assert run_trial(cfg, data=None, store=store)["status"] == "skipped"
 

@@ -37,7 +37,7 @@ def test_parsers():
 def test_cross_pairs_and_plan_name():
     trials = [make_config(a, 0, t) for a in ("hands_on", "brownlee") for t in ("0,1,2", "3,4,5")]
     done = {t.key for t in trials[:3]}  # brownlee on 3,4,5 is missing
-    pairs = {(d.arch, g.arch, d.heldout) for d, g in cross_pairs(trials, done)}
+    pairs = {(d.arch, g.arch, d.heldout) for d, g in cross_pairs(same_data_groups(trials, done))}
     assert pairs == {("hands_on", "brownlee", (0, 1, 2)), ("brownlee", "hands_on", (0, 1, 2))}
     assert plan_name(trials) == plan_name(trials[::-1]) != plan_name(trials[:2])
 
