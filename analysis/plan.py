@@ -19,8 +19,8 @@ once; loading and planning show a status line on stderr.
 
 from __future__ import annotations
 
-import argparse
 import sys
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -28,7 +28,15 @@ from rich.text import Text
 
 from analysis.measures import DEFAULT_QUANTITY, QUANTITIES
 from fakedet.errors import ArgumentParser, UserError, exit_on_user_error
-from fakedet.options import finite_float
+from fakedet.options import (
+    add_options,
+    between,
+    check_fields,
+    finite_float,
+    from_namespace,
+    names,
+    option,
+)
 from fakedet.status import stderr_console, step
 
 if TYPE_CHECKING:
@@ -40,6 +48,30 @@ SEEDS = (1, 2, 3, 5)
 """The candidate designs' seeds per triple."""
 
 
+def _quantity(name: str) -> str | None:
+    return None if name in QUANTITIES else f"must be one of {', '.join(QUANTITIES)}"
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """What `python -m analysis.plan` takes; each option declared once, with its type and
+    range (`fakedet.options`)."""
+
+    results: str = option(None, "results root: a path or a URI", required=True)
+    target: float = option(0.05, "CI half-width wanted", parse=finite_float, check=between(0, 1))
+    quantity: str = option(
+        DEFAULT_QUANTITY, f"the quantity to plan for: {', '.join(QUANTITIES)}", check=_quantity
+    )
+    archs: tuple[str, ...] | None = option(
+        None, "only these architectures, comma-separated (default: all)", parse=names
+    )
+    format: str = option("table", "output format", choices=("table", "json"))
+    protocol: str | None = option(None, "protocol to fit (default: the most common)")
+
+    def __post_init__(self):
+        check_fields(self)
+
+
 def build_parser() -> ArgumentParser:
     p = ArgumentParser(
         prog="python -m analysis.plan",
@@ -48,29 +80,13 @@ def build_parser() -> ArgumentParser:
         f"{', '.join(map(str, TRIPLES))}, S in {', '.join(map(str, SEEDS))}; see the "
         "module docstring (analysis/plan.py).",
     )
-    p.add_argument("--results", required=True, help="results root: a path or a URI")
-    p.add_argument(
-        "--target", type=_finite, default=0.05, help="CI half-width wanted (default 0.05)"
-    )
-    p.add_argument(
-        "--quantity",
-        default=DEFAULT_QUANTITY,
-        help=f"the quantity to plan for: {', '.join(QUANTITIES)} (default {DEFAULT_QUANTITY})",
-    )
-    p.add_argument("--archs", help="only these architectures, comma-separated (default: all)")
-    p.add_argument("--format", default="table", choices=("table", "json"), help="output format")
-    p.add_argument("--protocol", help="protocol to fit (default: the most common)")
+    add_options(p, PlanOptions)
     return p
 
 
-def _finite(text: str) -> float:
-    try:
-        return finite_float(text)
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
-
-
-def load_grid(root: str, archs: str | None, protocol: str | None, on_invalid=None) -> MetricGrid:
+def load_grid(
+    root: str, archs: str | tuple[str, ...] | None, protocol: str | None, on_invalid=None
+) -> MetricGrid:
     """The results under `root` as a grid: one protocol, only `archs` (comma-separated).
     Each file left out (corrupt, or not of the schema) is passed to `on_invalid(path,
     reason)`; a filter that matches nothing is one `UserError` naming what the results hold.
@@ -84,7 +100,11 @@ def load_grid(root: str, archs: str | None, protocol: str | None, on_invalid=Non
             on_invalid(path, reason)
     df, _ = select(results.metrics, protocol)
     if archs:
-        wanted = [a.strip() for a in archs.split(",") if a.strip()]
+        wanted = (
+            [a.strip() for a in archs.split(",") if a.strip()]
+            if isinstance(archs, str)
+            else list(archs)
+        )
         if unknown := sorted(set(wanted) - set(df.arch)):
             found = ", ".join(sorted(set(df.arch)))
             raise UserError(f"--archs: no results for arch {', '.join(unknown)}; found: {found}")
@@ -92,35 +112,28 @@ def load_grid(root: str, archs: str | None, protocol: str | None, on_invalid=Non
     return MetricGrid(df)
 
 
-def parse(argv: list[str] | None = None):
-    """The command line's arguments, each value checked before any work."""
-    args = build_parser().parse_args(argv)
-    if args.quantity not in QUANTITIES:
-        raise UserError(
-            f"--quantity: unknown quantity {args.quantity!r}; valid: {', '.join(QUANTITIES)}"
-        )
-    if not 0 < args.target < 1:
-        raise UserError(f"--target must be a positive half-width below 1, got {args.target:g}")
-    return args
+def parse(argv: list[str] | None = None) -> PlanOptions:
+    """The command line's options, each value checked before any work."""
+    return from_namespace(PlanOptions, build_parser().parse_args(argv))
 
 
 @exit_on_user_error
 def main(argv: list[str] | None = None) -> None:
-    args = parse(argv)
+    opts = parse(argv)
     status = stderr_console()
     left_out = []
-    with step(status, f"loading results from {args.results}"):
+    with step(status, f"loading results from {opts.results}"):
         from analysis import crossed, plan_model, plan_tables
         from analysis.render import rich_table
 
-        grid = load_grid(args.results, args.archs, args.protocol, lambda *f: left_out.append(f))
+        grid = load_grid(opts.results, opts.archs, opts.protocol, lambda *f: left_out.append(f))
     for path, reason in left_out:  # once the options are known good: an error stays one line
         print(f"invalid file left out: {path}: {reason}", file=sys.stderr)
     designs = f"{len(TRIPLES) * len(SEEDS)} designs x {crossed.REPLICATES} simulated sweeps"
     with step(status, f"fitting, simulating {designs} (a minute or two on 2 cores)"):
-        plan = plan_model.make_plan(grid, args.quantity, args.target, triples=TRIPLES, seeds=SEEDS)
-    if args.format == "json":
-        sys.stdout.write(plan_tables.to_json(plan, args.results) + "\n")
+        plan = plan_model.make_plan(grid, opts.quantity, opts.target, triples=TRIPLES, seeds=SEEDS)
+    if opts.format == "json":
+        sys.stdout.write(plan_tables.to_json(plan, opts.results) + "\n")
         return
     console = Console(width=80)
     for t in plan_tables.tables(plan):
