@@ -49,7 +49,7 @@ SEEDS = (1, 2, 3, 5)
 
 
 def _quantity(name: str) -> str | None:
-    return None if name in QUANTITIES else f"must be one of {', '.join(QUANTITIES)}"
+    return None if name in QUANTITIES else f"unknown quantity; valid: {', '.join(QUANTITIES)}"
 
 
 @dataclass(frozen=True)

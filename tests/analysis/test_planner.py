@@ -217,7 +217,7 @@ def _fails(argv, capsys) -> str:
 
 def test_bad_input_is_one_line(small_root, tmp_path, capsys):
     assert "valid: own_fakes" in _fails(["--results", small_root, "--quantity", "nope"], capsys)
-    assert "--target must be a positive" in _fails(
+    assert "--target 0: must be in (0, 1)" in _fails(
         ["--results", small_root, "--target", "0"], capsys
     )
     assert "no results for arch tf_dcgan" in _fails(
