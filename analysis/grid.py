@@ -126,6 +126,19 @@ class MetricGrid:
         return sorted(self._cross.get(arch, ()))
 
 
+def only(df, column: str, flag: str, wanted: tuple[str, ...] | None):
+    """Rows whose `column` is one of `wanted` (all rows if None); a name the results do
+    not hold is one line naming `flag` and what they hold."""
+    if not wanted:
+        return df
+    if unknown := set(wanted) - set(df[column]):
+        raise UserError(
+            f"{flag}: no results for {column} {', '.join(sorted(unknown))}; "
+            f"found: {', '.join(sorted(set(df[column])))}"
+        )
+    return df[df[column].isin(wanted)]
+
+
 def select(df: pd.DataFrame, protocol: str | None = None) -> tuple[pd.DataFrame, dict]:
     """One protocol, and one budget per (arch, seed, triple): the trial with most steps.
     Dedicated detectors are labelled per left-out generator first (`label_archs`).

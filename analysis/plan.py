@@ -27,7 +27,7 @@ from rich.console import Console
 from rich.text import Text
 
 from analysis.measures import DEFAULT_QUANTITY, QUANTITIES
-from fakedet.errors import ArgumentParser, UserError, exit_on_user_error
+from fakedet.errors import ArgumentParser, exit_on_user_error
 from fakedet.options import (
     add_options,
     between,
@@ -85,13 +85,13 @@ def build_parser() -> ArgumentParser:
 
 
 def load_grid(
-    root: str, archs: str | tuple[str, ...] | None, protocol: str | None, on_invalid=None
+    root: str, archs: tuple[str, ...] | None, protocol: str | None, on_invalid=None
 ) -> MetricGrid:
-    """The results under `root` as a grid: one protocol, only `archs` (comma-separated).
+    """The results under `root` as a grid: one protocol, only `archs`.
     Each file left out (corrupt, or not of the schema) is passed to `on_invalid(path,
     reason)`; a filter that matches nothing is one `UserError` naming what the results hold.
     """
-    from analysis.grid import MetricGrid, select
+    from analysis.grid import MetricGrid, only, select
     from analysis.load import load_results
 
     results = load_results(root)
@@ -99,17 +99,7 @@ def load_grid(
         if on_invalid:
             on_invalid(path, reason)
     df, _ = select(results.metrics, protocol)
-    if archs:
-        wanted = (
-            [a.strip() for a in archs.split(",") if a.strip()]
-            if isinstance(archs, str)
-            else list(archs)
-        )
-        if unknown := sorted(set(wanted) - set(df.arch)):
-            found = ", ".join(sorted(set(df.arch)))
-            raise UserError(f"--archs: no results for arch {', '.join(unknown)}; found: {found}")
-        df = df[df.arch.isin(wanted)]
-    return MetricGrid(df)
+    return MetricGrid(only(df, "arch", "--archs", archs))
 
 
 def parse(argv: list[str] | None = None) -> PlanOptions:

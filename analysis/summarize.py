@@ -170,31 +170,18 @@ def parse(argv: list[str] | None = None) -> SummaryOptions:
     return from_namespace(SummaryOptions, build_parser().parse_args(argv))
 
 
-def _only(df, column: str, flag: str, wanted: tuple[str, ...] | None):
-    """Rows whose `column` is one of `wanted` (all rows if None); a name the results do
-    not hold is one line naming `flag` and what they hold."""
-    if not wanted:
-        return df
-    if unknown := set(wanted) - set(df[column]):
-        raise UserError(
-            f"{flag}: no results for {column} {', '.join(sorted(unknown))}; "
-            f"found: {', '.join(sorted(set(df[column])))}"
-        )
-    return df[df[column].isin(wanted)]
-
-
 def select_rows(opts: SummaryOptions, status: Console | None = None):
     """The results' rows that `opts` select (protocol, architectures, suites), the loaded
     results and the selection's notes; a filter that matches nothing is one `UserError`
     naming the option and what the results hold."""
-    from analysis.grid import select
+    from analysis.grid import only, select
     from analysis.load import load_results
 
     with step(status, f"loading results from {opts.results}"):
         results = load_results(opts.results)
         df, notes = select(results.metrics, opts.protocol)
-    df = _only(df, "arch", "--archs", opts.archs)
-    df = _only(df, "suite", "--suites", opts.suites)
+    df = only(df, "arch", "--archs", opts.archs)
+    df = only(df, "suite", "--suites", opts.suites)
     return df, results, notes
 
 
