@@ -59,7 +59,8 @@ def to_markdown(tables: list[TableData]) -> str:
             "|" + "|".join("---" for _ in t.columns) + "|",
         ]
         lines += [
-            "| " + " | ".join(fmt_full(c).replace("|", "\\|") for c in row) + " |" for row in t.rows
+            "| " + " | ".join(fmt_full(c, marks=t.marks).replace("|", "\\|") for c in row) + " |"
+            for row in t.rows
         ]
         if t.caption:
             lines += ["", *(f"_{line}_  " for line in t.caption.splitlines())]

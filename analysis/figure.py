@@ -10,6 +10,7 @@ import numpy as np
 from analysis.grid import MetricGrid
 from analysis.inference import NEW_CLASS
 from analysis.measures import Difference
+from analysis.render import digits_for, fmt_estimate, number
 from analysis.stats import Estimate
 from fakedet.errors import UserError
 
@@ -50,12 +51,19 @@ def estimate(grid: MetricGrid, measure, arch: str, **kw) -> Estimate:
     return grid.intervals.mean(values, kind=NEW_CLASS, bounds=measure.bounds)
 
 
+def value_text(x: float) -> str:
+    """One value at the tables' digits (">0.99", not a rounded "1.00")."""
+    return number(x, digits_for((x,)))
+
+
 def interval_text(e: Estimate) -> str:
+    """The value over its interval, at the tables' digits: 0.997 [0.945, >0.999], never
+    a rounded `1.00 [0.95, 1.00]` the data do not claim."""
     if np.isnan(e.value):
         return "-"
     if np.isnan(e.low) or np.isnan(e.high):
-        return f"{e.value:.2f}\n(no CI)"
-    return f"{e.value:.2f}\n[{e.low:.2f}, {e.high:.2f}]"
+        return f"{value_text(e.value)}\n(no CI)"
+    return fmt_estimate(e, sep=", ").replace(" [", "\n[", 1)
 
 
 def yerr(ests: list[Estimate]) -> np.ndarray:

@@ -13,7 +13,7 @@ from analysis.components import QUANTITIES, Key
 from analysis.crossed import PARTS, PREDICTIVE, REPLICATES, RESAMPLES
 from analysis.inference import KINDS, NEW_CLASS, THESE_CLASSES
 from analysis.plan_model import Design, Plan
-from analysis.render import Percent, TableData
+from analysis.render import Percent, TableData, number
 from analysis.stats import Estimate
 
 
@@ -39,6 +39,7 @@ def tables(plan: Plan) -> list[TableData]:
         "designs",
         f"Predicted half-width of the {level} CI of {plan.quantity}",
         ["T", "S", "trials", unit] + [f"{a}\n{k}" for a in plan.archs for k in ("new", "these")],
+        marks=(plan.target,),
     )
     for d in plan.designs:
         designs.rows.append(
@@ -64,6 +65,7 @@ def tables(plan: Plan) -> list[TableData]:
         f"Floor and cheapest design to ±{plan.target:g}, a new class",
         ["quantity", "arch", "floor", f"{largest.triples}x{largest.seeds}", "cheapest"],
         keys=1,
+        marks=(plan.target,),
     )
     for name in QUANTITIES:
         for arch in plan.archs:
@@ -123,7 +125,7 @@ def verdict(plan: Plan) -> list[str]:
                 f"{head} undecided: the range of {name} straddles the target; run "
                 f"{plan.next_batch()} and plan again"
             )
-    floors = ", ".join(f"{a} ±{plan.floor[(plan.quantity, a)]:.3f}" for a in plan.archs)
+    floors = ", ".join(f"{a} ±{number(plan.floor[(plan.quantity, a)], 3)}" for a in plan.archs)
     lines.append(f"floor for a new class as fitted (only 10 classes exist): {floors}")
     if plan.not_separated:
         lines.append(plan.not_separated)

@@ -25,6 +25,7 @@ from analysis.figure import (
     interval_text,
     pyplot,
     unit,
+    value_text,
     yerr,
 )
 from analysis.grid import MetricGrid
@@ -161,7 +162,7 @@ def unseen_recall_by_triple(grid: MetricGrid, checkpoints, plt):
         if not np.isnan(e.low):
             ax.axvspan(e.low, e.high, color="grey", alpha=0.2, zorder=1,
                        label=ci_label(grid.confidence))  # fmt: skip
-        ax.axvline(e.value, color="black", lw=1.2, label=f"mean {e.value:.2f}")
+        ax.axvline(e.value, color="black", lw=1.2, label=f"mean {value_text(e.value)}")
         ax.set_title(arch)
         ax.set_xlabel(f"{UNSEEN_PASSED.label}\n(fraction; per triple, mean over seeds)")
         ax.legend(fontsize=7, loc="upper left")

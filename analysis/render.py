@@ -73,6 +73,9 @@ class TableData:
     """Which kind of interval its estimates carry (`analysis.inference.KINDS`), or ''."""
     keys: int = 1
     """How many leading columns name a row (the rest hold its values)."""
+    marks: tuple[float, ...] = ()
+    """Values the table's numbers are read against (a target): a number is printed with
+    digits enough never to read as one of them when it is not (0.0485 as 0.048, not 0.05)."""
 
 
 def half_width(e: Estimate) -> float:
@@ -98,62 +101,66 @@ def number(x: float, digits: int = DIGITS) -> str:
     return text
 
 
-def digits_for(values, digits: int = DIGITS, most: int = MAX_DIGITS) -> int:
+def digits_for(values, digits: int = DIGITS, most: int = MAX_DIGITS, marks=()) -> int:
     """The fewest decimals (from `digits`, at most `most`) at which distinct `values` print
-    distinct (`number`: a value near but not at 0 or +-1 prints as "<0.01" or ">0.99")."""
+    distinct, and none prints as one of `marks` it differs from (`number`: a value near but
+    not at 0 or +-1 prints as "<0.01" or ">0.99")."""
     v = [float(x) for x in values if np.isfinite(x)]
+    m = [float(x) for x in marks]
     for d in range(digits, most + 1):
         shown = [number(x, d) for x in v]
+        others = list(zip(v, shown, strict=True)) + [(b, number(b, d)) for b in m]
         collide = any(
-            a != b and sa == sb
-            for a, sa in zip(v, shown, strict=True)
-            for b, sb in zip(v, shown, strict=True)
+            a != b and sa == sb for a, sa in zip(v, shown, strict=True) for b, sb in others
         )
         if not collide:
             return d
     return most
 
 
-def fmt_estimate(e: Estimate, digits: int = DIGITS, sep: str = ",") -> str:
-    """`value [low, high]` with digits enough that nothing distinct reads the same."""
+def fmt_estimate(e: Estimate, digits: int = DIGITS, sep: str = ",", marks=()) -> str:
+    """`value [low, high]` with digits enough that nothing distinct reads the same (nor as
+    one of `marks`)."""
     if np.isnan(e.value):
         return "-"
     if np.isnan(e.low) or np.isnan(e.high):
-        return f"{number(e.value, digits_for((e.value,), digits))} [n/a]"
-    d = digits_for((e.value, e.low, e.high), digits)
+        return f"{number(e.value, digits_for((e.value,), digits, marks=marks))} [n/a]"
+    d = digits_for((e.value, e.low, e.high), digits, marks=marks)
     return f"{number(e.value, d)} [{number(e.low, d)}{sep}{number(e.high, d)}]"
 
 
-def fmt(cell, digits: int = DIGITS) -> str:
-    """A cell in the terminal's compact form."""
+def fmt(cell, digits: int = DIGITS, marks=()) -> str:
+    """A cell in the terminal's compact form (`marks`: see `TableData.marks`)."""
     if cell is None:
         return ""
     if isinstance(cell, Band):
         if np.isnan(cell.low):
             return "-"
-        d = digits_for((cell.low, cell.high), digits)
+        d = digits_for((cell.low, cell.high), digits, marks=marks)
         return f"[{number(cell.low, d)},{number(cell.high, d)}]"
     if isinstance(cell, Estimate):
-        return fmt_estimate(cell, digits)
+        return fmt_estimate(cell, digits, marks=marks)
     if isinstance(cell, Percent):
         return "-" if np.isnan(cell) else f"{cell:.0f}%"
     if isinstance(cell, float | np.floating):
-        return "-" if np.isnan(cell) else f"{cell:.{digits}f}"
+        if np.isnan(cell):
+            return "-"
+        return f"{cell:.{digits_for((cell,), digits, marks=marks) if marks else digits}f}"
     return str(cell)
 
 
-def fmt_full(cell, digits: int = 4) -> str:
+def fmt_full(cell, digits: int = 4, marks=()) -> str:
     """A cell with both bounds of its interval (markdown): 0.6312 [0.5901, 0.6734]."""
     if isinstance(cell, Band):
         if np.isnan(cell.low):
             return "-"
-        d = digits_for((cell.low, cell.high), digits)
+        d = digits_for((cell.low, cell.high), digits, marks=marks)
         return f"[{number(cell.low, d)}, {number(cell.high, d)}]"
     if isinstance(cell, Estimate) and not np.isnan(cell.value):
-        return fmt_estimate(cell, digits, sep=", ")
+        return fmt_estimate(cell, digits, sep=", ", marks=marks)
     if isinstance(cell, Percent):
         return "-" if np.isnan(cell) else f"{cell:.1f}%"
-    return fmt(cell, digits)
+    return fmt(cell, digits, marks)
 
 
 def _is_number(cell) -> bool:
@@ -167,7 +174,7 @@ def _too_wide(data: TableData, width: int) -> bool:
     for i, _ in enumerate(data.columns):
         cells = [row[i] for row in data.rows]
         if any(_is_number(c) for c in cells):
-            total += max(len(fmt(c)) for c in cells) + 1
+            total += max(len(fmt(c, marks=data.marks)) for c in cells) + 1
         else:
             total += 11
     return total > width
@@ -199,9 +206,9 @@ def rich_table(data: TableData, caption: bool = True, width: int = 80) -> Table:
     stack = _too_wide(data, width)
     above: list[str] = []
     for row in data.rows:
-        cells = [fmt(c) for c in row]
+        cells = [fmt(c, marks=data.marks) for c in row]
         shown = [
-            fmt(c).replace(" [", "\n[", 1) if stack and isinstance(c, Estimate) else f
+            f.replace(" [", "\n[", 1) if stack and isinstance(c, Estimate) else f
             for c, f in zip(row, cells, strict=True)
         ]
         for i in range(min(data.keys - 1, len(above))):

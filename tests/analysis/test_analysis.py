@@ -295,6 +295,20 @@ def test_exports_parse(root):
     assert summary(root, "--format", "markdown", "--tables", "gap").count("### ") == 1
 
 
+def test_single_trials_means_are_the_headline_means(root):
+    """A gap's mean in the single-trials table is the headline's (both through
+    `differences`), not a plain mean of per-trial gaps with its own interval."""
+    t = table_json(root)
+    head = rows_by(t["headline"])
+    shared = 0
+    for r in t["single_trials"]["rows"]:
+        arch, label, mean = r[0], r[1], r[2]
+        if label in head and arch in t["headline"]["columns"]:
+            assert mean == cell(t["headline"], label, arch), (arch, label)
+            shared += 1
+    assert shared >= 2 * 5  # two architectures, the headline's rows with a gap among them
+
+
 def test_terminal_defaults_and_table_choice(root):
     out = summary(root)
     assert "Headline" in out and "Generalization gap" in out and "Claims" in out
