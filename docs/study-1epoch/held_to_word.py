@@ -1,7 +1,10 @@
 """The planner held to its word: predicted half-widths for 10 x 2 beside the realized ones.
 
 `plan-seed0.json` is what `python -m analysis.plan` predicted from seed 0 alone (10 triples
-x 1 seed), kept from before seed 1 ran. This script reads its 10 x 2 row and computes, on
+x 1 seed), kept from before seed 1 ran, when a 10 x 1 batch gave "upper bounds";
+`plan-seed0-ranges.json` is today's planner on the same seed-0 metrics (commit 651f259),
+also kept from before seed 1 was read: each half-width with the range where one sweep's
+half-width falls 90% of the time. This script reads their 10 x 2 rows and computes, on
 the grown results root (10 triples x 2 seeds), the half-width of the same interval the
 summary prints for each planned quantity, both interval kinds, at the final checkpoint
 (`Intervals.mean` of the quantity's (triple, seed) scores inside its range, as the planner
@@ -21,11 +24,12 @@ sys.path.insert(0, str(HERE.parents[1]))
 KINDS = ("a new class", "these classes")
 
 
-def predicted(plan: dict, triples: int, seeds: int) -> dict:
-    """{quantity: {arch: {kind: half-width or None}}} of one design of a saved plan."""
+def design(plan: dict, triples: int, seeds: int) -> dict:
+    """One design of a saved plan: its "half_width" (and, where planned, "range") as
+    {quantity: {arch: {kind: ...}}}."""
     for d in plan["designs"]:
         if d["triples"] == triples and d["seeds"] == seeds:
-            return d["half_width"]
+            return d
     raise SystemExit(f"error: the plan has no {triples} x {seeds} design")
 
 
@@ -57,30 +61,52 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", default=str(HERE / "results"))
     parser.add_argument("--plan", default=str(HERE / "plan-seed0.json"))
+    parser.add_argument("--ranges", default=str(HERE / "plan-seed0-ranges.json"))
     args = parser.parse_args()
     from analysis.render import fmt_estimate
 
     plan = json.loads(Path(args.plan).read_text())
+    ranged = json.loads(Path(args.ranges).read_text())
     now, (n_triples, n_seeds) = realized(args.results)
-    pred = predicted(plan, n_triples, n_seeds)
+    pred = design(plan, n_triples, n_seeds)["half_width"]
+    later = design(ranged, n_triples, n_seeds)
     print(f"# The planner held to its word: {n_triples} triples x {n_seeds} seeds\n")
     print(
-        f"Predicted: `{Path(args.plan).name}` (from {plan['results']} when it held seed 0 "
-        f"only; its note: {plan.get('upper_bounds') or 'none'}). Realized: the half-width of "
-        f"the {plan['confidence']:.0%} interval on `{args.results}` now. Ratio: realized / "
-        "predicted; above 1 the data exceed the prediction.\n"
+        f"Upper bound: `{Path(args.plan).name}` (from {plan['results']} when it held seed 0 "
+        f"only; its note: {plan.get('upper_bounds') or 'none'}). Range: `"
+        f"{Path(args.ranges).name}`, today's planner on the same seed-0 metrics, its "
+        f"{ranged['predictive']:.0%} range of one sweep's half-width (only the planned "
+        f"quantity, `{ranged['quantity']}`, has one for these classes). Realized: the "
+        f"half-width of the {plan['confidence']:.0%} interval on `{args.results}` now. "
+        "Ratio: realized / upper bound; above 1 the data exceed the bound. In range: "
+        "whether the realized half-width lies in the range.\n"
     )
-    print("| quantity | arch | kind | predicted | realized | ratio | interval now |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| quantity | arch | kind | upper bound | ratio | range | in range | realized "
+        "| interval now |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    held = total = 0
     for name, archs in now.items():
         for arch, kinds in archs.items():
             for kind in KINDS:
                 h, e = kinds[kind]
                 p = pred.get(name, {}).get(arch, {}).get(kind)
                 ratio = f"{h / p:.2f}" if p else "-"
-                shown = f"{p:.3f}" if p is not None else "- (none predicted)"
-                cells = [name, arch, kind, shown, f"{h:.3f}", ratio, fmt_estimate(e)]
+                bound = f"{p:.3f}" if p is not None else "- (none predicted)"
+                low, high = later.get("range", {}).get(name, {}).get(arch, {}).get(kind) or (
+                    None,
+                    None,
+                )
+                if low is None:
+                    span, inside = "-", "-"
+                else:
+                    span, inside = f"[{low:.3f}, {high:.3f}]", low <= h <= high
+                    held, total = held + inside, total + 1
+                    inside = "yes" if inside else "**no**"
+                cells = [name, arch, kind, bound, ratio, span, inside, f"{h:.3f}", fmt_estimate(e)]
                 print("| " + " | ".join(cells) + " |")
+    print(f"\nRealized half-widths inside the predicted range: {held} of {total}.")
 
 
 if __name__ == "__main__":
