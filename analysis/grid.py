@@ -133,8 +133,8 @@ def only(df, column: str, flag: str, wanted: tuple[str, ...] | None):
         return df
     if unknown := set(wanted) - set(df[column]):
         raise UserError(
-            f"{flag}: no results for {column} {', '.join(sorted(unknown))}; "
-            f"found: {', '.join(sorted(set(df[column])))}"
+            f"{flag}: no results for {column} {', '.join(map(str, sorted(unknown)))}; "
+            f"found: {', '.join(map(str, sorted(set(df[column]))))}"
         )
     return df[df[column].isin(wanted)]
 

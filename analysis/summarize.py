@@ -36,6 +36,7 @@ from fakedet.options import (
     finite_float,
     from_namespace,
     integer,
+    integers,
     names,
     option,
     writable_dir,
@@ -140,6 +141,9 @@ class SummaryOptions:
     suites: tuple[str, ...] | None = option(
         None, "only these suites, comma-separated (default: all)", parse=names
     )
+    seeds: tuple[int, ...] | None = option(
+        None, "only these seeds: 0,1 or 0-4 (default: all)", parse=integers
+    )
     protocol: str | None = option(None, "protocol to summarise (default: the most common)")
 
     def __post_init__(self):
@@ -171,7 +175,7 @@ def parse(argv: list[str] | None = None) -> SummaryOptions:
 
 
 def select_rows(opts: SummaryOptions, status: Console | None = None):
-    """The results' rows that `opts` select (protocol, architectures, suites), the loaded
+    """The results' rows that `opts` select (protocol, architectures, suites, seeds), the loaded
     results and the selection's notes; a filter that matches nothing is one `UserError`
     naming the option and what the results hold."""
     from analysis.grid import only, select
@@ -182,6 +186,7 @@ def select_rows(opts: SummaryOptions, status: Console | None = None):
         df, notes = select(results.metrics, opts.protocol)
     df = only(df, "arch", "--archs", opts.archs)
     df = only(df, "suite", "--suites", opts.suites)
+    df = only(df, "seed", "--seeds", opts.seeds)
     return df, results, notes
 
 

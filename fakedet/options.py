@@ -257,6 +257,22 @@ def names(text: str) -> tuple[str, ...]:
     return out
 
 
+def integers(text: str, most: int | None = None) -> tuple[int, ...]:
+    """'0-4' -> (0, 1, 2, 3, 4); '0,3' -> (0, 3); '2' -> (2,): in order, once each; a
+    ValueError for anything else, or for more than `most` numbers (checked before a range
+    is expanded)."""
+    out: list[int] = []
+    for part in text.split(","):
+        lo, sep, hi = part.strip().partition("-")
+        ids = range(int(lo), int(hi) + 1) if sep else [int(lo)]
+        if most is not None and len(out) + len(ids) > most:
+            raise ValueError(f"{text!r}: more than {most:,} numbers")
+        out += ids
+    if not out:
+        raise ValueError(f"{text!r}: expected e.g. 0-4 or 0,1,2")
+    return tuple(dict.fromkeys(out))
+
+
 def writable_dir(path: str) -> str | None:
     """Why files cannot be written into the local directory `path` (None when they can),
     found without creating anything: `path`, or the nearest folder above it that exists,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from fakedet.config import DEFAULT_CROSS_FAKES, MAX_SEED, Budget, TrialConfig, make_config
 from fakedet.errors import UserError
-from fakedet.options import at_least, check_fields, group, integer, option
+from fakedet.options import at_least, check_fields, group, integer, integers, option
 from fakedet.protocol import ALL_TRIPLES, BALANCED_TRIPLES, parse_triple
 from fakedet.recipe import recipe_for
 from fakedet.study import NETWORKS
@@ -34,19 +34,15 @@ def parse_archs(text: str) -> tuple[str, ...]:
 
 def parse_seeds(text: str) -> tuple[int, ...]:
     """'0-4' -> (0, 1, 2, 3, 4); '0,3' -> (0, 3); '2' -> (2,)."""
-    seeds = []
     try:
-        for part in text.split(","):
-            lo, sep, hi = part.strip().partition("-")
-            ids = range(int(lo), int(hi) + 1) if sep else [int(lo)]
-            if len(seeds) + len(ids) > MAX_SEEDS:
-                raise UserError(f"--seeds {text!r}: at most {MAX_SEEDS:,} seeds per sweep")
-            seeds += ids
-    except ValueError:
+        seeds = integers(text, most=MAX_SEEDS)
+    except ValueError as e:
+        if "more than" in str(e):
+            raise UserError(f"--seeds {text!r}: at most {MAX_SEEDS:,} seeds per sweep") from None
         raise UserError(f"--seeds {text!r}: expected e.g. 0-4 or 0,1,2") from None
-    if not seeds or min(seeds) < 0 or max(seeds) > MAX_SEED:
+    if min(seeds) < 0 or max(seeds) > MAX_SEED:
         raise UserError(f"--seeds {text!r}: expected seeds in 0..{MAX_SEED}, e.g. 0-4")
-    return tuple(dict.fromkeys(seeds))
+    return seeds
 
 
 def parse_triples(text: str) -> tuple[tuple[int, int, int], ...]:

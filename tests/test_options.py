@@ -231,6 +231,7 @@ def test_summarize_refuses_bad_values_with_one_line(root, tmp_path_factory, data
         "--margin-transfer": number,
         "--margin-8bit": number,
         "--suites": st.sampled_from(["real_test", "own_fake,real_test", "nope", ""]),
+        "--seeds": st.sampled_from(["0", "0-1", "5", "1-", "x", ""]),
     }
     before = _snapshot(root)
     code, err = _run(_summarize, _argv(data.draw(command_line(options))))

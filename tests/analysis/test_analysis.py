@@ -365,6 +365,8 @@ def test_bad_input(tmp_path, root):
         (("--results", str(tmp_path / "empty")), "no complete results"),
         (("--confidence", "1.5"), "--confidence"),
         (("--archs", "resnet"), "no results for arch resnet"),
+        (("--seeds", "7"), "no results for seed 7; found: 0, 1, 2"),
+        (("--seeds", "one"), "--seeds"),
         (("--tables", "headline,nope"), "valid: all, headline, gap"),
         (("--margin-transfer", "0"), "--margin-transfer"),
         (("--format", "xml"), "invalid choice"),
@@ -373,6 +375,15 @@ def test_bad_input(tmp_path, root):
             summarize_main(["--results", str(root), *args])
         assert e.value.code == 2 and fragment in err.getvalue(), (args, err.getvalue())
         assert len(err.getvalue().strip().splitlines()) == 1
+
+
+def test_seeds_select_the_trials_of_those_seeds(root):
+    """`--seeds 1` summarises seed 1's trials alone (as if the others had never run)."""
+    t = table_json(root, "--seeds", "1", "--tables", "coverage,headline")
+    assert {r[1] for r in t["coverage"]["rows"]} == {1}
+    point(cell(t["headline"], "accuracy (report's table)", "hands_on"), 0.63, n=10)
+    both = table_json(root, "--seeds", "0-1", "--tables", "coverage")
+    assert {r[1] for r in both["coverage"]["rows"]} == {0, 1}
 
 
 def test_default_tables_are_registered():
