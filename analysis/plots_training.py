@@ -56,22 +56,27 @@ def along_training(grid: MetricGrid, checkpoints, plt):
 def detection_against_quality(grid: MetricGrid, checkpoints, plt):
     """Own 8-bit fakes flagged and their AUROC against seen-class reals, against the
     Frechet distance of the same fakes: a point per trial and checkpoint, one colour per
-    architecture, and per checkpoint the mean with its interval in both directions. None
-    when the results hold no quality figures."""
+    architecture, and per checkpoint the mean with its interval in both directions,
+    labelled with its epoch ("end": the final step). None when the results hold no
+    quality figures."""
     stages = [*(checkpoints or {}).values(), grid]
+    names = [f"{e:g}" for e in (checkpoints or {})] + ["end"]
     if not any(present(g, FID) for g in stages):
         return None
+    from matplotlib.ticker import FixedLocator, NullFormatter, StrMethodFormatter
+
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), squeeze=False)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for ax, measure in zip(axes[0], (OWN_FAKES_8BIT, AUROC_OWN_8BIT.seen), strict=True):
         for i, arch in enumerate(grid.gans):
             colour = colours[i % len(colours)]
-            xs, ys, means = [], [], []
-            for g in stages:
+            xs, ys, means, shown = [], [], [], []
+            for g, name in zip(stages, names, strict=True):
                 fid, y = FID(g, arch), measure(g, arch)
                 both = ~np.isnan(fid) & ~np.isnan(y)
                 if not both.any():
                     continue
+                shown.append(name)
                 xs += fid[both].tolist()
                 ys += y[both].tolist()
                 means.append(
@@ -88,7 +93,13 @@ def detection_against_quality(grid: MetricGrid, checkpoints, plt):
                     xerr=yerr(fx), yerr=yerr(fy), color=colour, marker="o", capsize=3,
                     label=f"{arch}: mean per checkpoint, {ci_label(grid.confidence)}",
                 )  # fmt: skip
+                for name, ex, ey in zip(shown, fx, fy, strict=True):  # which checkpoint
+                    ax.annotate(name, (ex.value, ey.value), xytext=(4, 4), fontsize=7,
+                                textcoords="offset points", color=colour)  # fmt: skip
         ax.set_xscale("log")
+        ax.xaxis.set_major_locator(FixedLocator([1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]))
+        ax.xaxis.set_major_formatter(StrMethodFormatter("{x:g}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel(f"{FID.label} (classifier features; log scale)")
         ax.set_ylabel(measure.label)
         ax.set_ylim(-0.02, 1.02)

@@ -67,7 +67,8 @@ def test_the_study_summarises_with_every_table(tmp_path):
 def test_the_planner_fits_the_study(capsys):
     plan.main(["--results", str(ROOT), "--format", "json"])
     out = json.loads(capsys.readouterr().out)
-    assert not out["not_separated"]  # two seeds separate seed noise from class effects
+    # two seeds separate seed noise; 10 triples still cannot tell triples from classes
+    assert "triples' own effects" in out["not_separated"]
     assert set(out["floor"]["recall_gap"]) == set(ARCHS)
     for arch in ARCHS:  # class effects and seed noise both fitted
         parts = out["components"]["recall_gap"][arch]
