@@ -2,7 +2,7 @@
 
     python sweeps/all_triples.py                 # the study's 2 archs x 5 seeds x 120 triples
     python sweeps/all_triples.py --smoke         # a tiny budget on 3 triples, 1 seed (CPU)
-    python sweeps/all_triples.py --preset study-1epoch  # 1 epoch, 10 balanced triples (CPU)
+    python sweeps/all_triples.py --preset study-1epoch  # 1 epoch, 10 balanced triples x 2 seeds
     python sweeps/all_triples.py --dry-run       # the plan, without running it
     python sweeps/all_triples.py --pack 8        # 8 trials of an arch per fused model
     ray job submit --address http://HEAD:8265 --working-dir . -- \

@@ -5,10 +5,12 @@ x 1 seed), kept from before seed 1 ran, when a 10 x 1 batch gave "upper bounds";
 `plan-seed0-ranges.json` is today's planner on the same seed-0 metrics (commit 651f259),
 also kept from before seed 1 was read: each half-width with the range where one sweep's
 half-width falls 90% of the time. This script reads their 10 x 2 rows and computes, on
-the grown results root (10 triples x 2 seeds), the half-width of the same interval the
-summary prints for each planned quantity, both interval kinds, at the final checkpoint
+the grown results root (10 triples x 2 seeds), the half-width of the interval the planner
+predicts for each planned quantity, both interval kinds, at the final checkpoint
 (`Intervals.mean` of the quantity's (triple, seed) scores inside its range, as the planner
-simulates it; the headline's new-class rows print the same intervals).
+simulates it). For the rates and AUROCs that is the interval the headline prints; for the
+two gaps the summary passes the gap as its two rates (`Intervals.differences`, which also
+holds the MOVER of their intervals), so its gap rows can be wider or narrower.
 
     python docs/study-1epoch/held_to_word.py [--results ROOT] > docs/study-1epoch/held_to_word.md
 """
@@ -77,7 +79,9 @@ def main() -> None:
         f"{Path(args.ranges).name}`, today's planner on the same seed-0 metrics, its "
         f"{ranged['predictive']:.0%} range of one sweep's half-width (only the planned "
         f"quantity, `{ranged['quantity']}`, has one for these classes). Realized: the "
-        f"half-width of the {plan['confidence']:.0%} interval on `{args.results}` now. "
+        f"half-width of the {plan['confidence']:.0%} interval on `{args.results}` now, "
+        "computed as the planner simulates it (the mean of per-trial values; the summary's "
+        "gap rows differ, see the script's docstring). "
         "Ratio: realized / upper bound; above 1 the data exceed the bound. In range: "
         "whether the realized half-width lies in the range.\n"
     )
