@@ -91,12 +91,16 @@ def main() -> None:
     )
     print("|---|---|---|---|---|---|---|---|---|")
     held = total = 0
+    above = {kind: [0, 0] for kind in KINDS}  # realized over the upper bound, of rows
     for name, archs in now.items():
         for arch, kinds in archs.items():
             for kind in KINDS:
                 h, e = kinds[kind]
                 p = pred.get(name, {}).get(arch, {}).get(kind)
                 ratio = f"{h / p:.2f}" if p else "-"
+                if p:
+                    above[kind][0] += h > p
+                    above[kind][1] += 1
                 bound = f"{p:.3f}" if p is not None else "- (none predicted)"
                 low, high = later.get("range", {}).get(name, {}).get(arch, {}).get(kind) or (
                     None,
@@ -111,6 +115,11 @@ def main() -> None:
                 cells = [name, arch, kind, bound, ratio, span, inside, f"{h:.3f}", fmt_estimate(e)]
                 print("| " + " | ".join(cells) + " |")
     print(f"\nRealized half-widths inside the predicted range: {held} of {total}.")
+    print(
+        "Realized half-widths above the upper bound: "
+        + ", ".join(f"{n} of {m} ({kind})" for kind, (n, m) in above.items())
+        + "."
+    )
 
 
 if __name__ == "__main__":
