@@ -177,8 +177,16 @@ def check_mlflow(uri: str) -> None:
         ) from None
 
 
+SNAPSHOT_WARNING = "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S"
+"""Tune snapshots the experiment state whenever a trial has saved `num_to_keep` checkpoints
+since the last snapshot; with `TuneSink.KEEP = 1` that is every checkpoint, on purpose, and
+Tune warns about it each time two trials checkpoint within 5 s. The sweep turns that
+warning off unless the user set the variable."""
+
+
 def _tuner(spec, wrapped, store, name, status, max_failures, console, groups, live):
     """Restore the experiment `name` where Tune can, else start it over the whole grid."""
+    os.environ.setdefault(SNAPSHOT_WARNING, "0")
     path = store.uri(TUNE_DIR, name)
     if tune.Tuner.can_restore(path):
         try:

@@ -61,6 +61,7 @@ def test_smoke_sweep_with_logical_gpus(tmp_path, data_dir):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "0.25 GPU" in proc.stdout  # the cluster has (logical) GPUs: trials ask for a share
     assert "training the Fashion-MNIST classifier" in proc.stdout
+    assert "Experiment state snapshotting" not in proc.stdout + proc.stderr  # by design
     assert len(list((tmp_path / "cache").rglob("classifier-*.pt"))) == 1
     own = own_files(root)
     assert len(own) == 4
