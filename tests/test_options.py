@@ -331,7 +331,8 @@ def test_an_option_typed_wins_over_the_preset_whatever_its_value():
 @pytest.mark.parametrize("name", sweep.PRESETS)
 def test_every_preset_is_a_set_of_option_values(name):
     opts = sweep.parse(["--preset", name])
-    assert opts.spec.trials() and opts.spec.seeds == (0,)
+    assert opts.spec.trials() and opts.spec.seeds == sweep.PRESETS[name]["seeds"]
+    assert opts.spec.seeds[0] == 0  # every preset starts with seed 0
     assert set(sweep.PRESETS[name]) <= set(defaults(sweep.SweepOptions))
 
 

@@ -74,3 +74,14 @@ def test_the_planner_fits_the_study(capsys):
         parts = out["components"]["recall_gap"][arch]
         assert parts["separable"]["class"] and parts["separable"]["seed"], parts
         assert parts["sd"]["seed"] is not None
+
+
+def test_the_preset_runs_the_committed_design(results):
+    """`--preset study-1epoch` (what `make study` runs) is the design committed here."""
+    from sweeps import options as sweep
+
+    spec = sweep.parse(["--preset", "study-1epoch"]).spec
+    planned = {(c.arch, c.seed, triple_str(c.heldout)) for c in spec.trials()}
+    m = results.metrics
+    gans = m[m.arch.isin(ARCHS)]
+    assert planned == set(zip(gans.arch, gans.seed, gans.heldout, strict=True))

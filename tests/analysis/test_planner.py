@@ -164,7 +164,7 @@ def test_the_planner_names_the_cheapest_design(small_root, capsys):
     assert max(len(line) for line in text.splitlines()) <= 80
 
 
-def test_a_design_that_separates_nothing_gives_upper_bounds(tmp_path, capsys):
+def test_a_design_that_separates_nothing_gives_ranges_spanning_both_splits(tmp_path, capsys):
     """10 triples x 1 seed (the 1-epoch study's design): no part separates, so each kind is
     planned with all the variation in the part that widens it, its range spans both
     splits, and the plan says so; no "upper bound" is claimed."""
