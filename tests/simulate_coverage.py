@@ -27,8 +27,9 @@ from analysis import crossed
 from analysis.inference import NEW_CLASS, SIGNED, THESE_CLASSES, UNIT, Intervals
 from analysis.verdicts import single_trial_band
 from fakedet.protocol import ALL_TRIPLES, BALANCED_TRIPLES
+from sweeps.options import PILOT_TRIPLES
 
-PILOT = [(0, 1, 2), (0, 3, 4), (0, 6, 7), (1, 3, 6), (1, 6, 9), (2, 5, 6), (3, 5, 6), (4, 6, 8)]
+PILOT = list(PILOT_TRIPLES)
 """The pilot's 8 triples (docs/pilot)."""
 DESIGNS = {
     "8 x 1": (PILOT, 1),
