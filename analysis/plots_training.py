@@ -21,10 +21,9 @@ def along_training(grid: MetricGrid, checkpoints, plt):
     along = training.stages(grid, checkpoints or {})
     measures = [m for _, fakes, c in TRAINING for m in (fakes, c.seen, c.unseen) if m is not None]
     measures += [c.gap for _, _, c in TRAINING]
-    ticks = sorted({s.epoch for found in along.values() for s in found if s.epoch > 0})
     fig, axes = plt.subplots(
         len(measures), max(len(archs), 1), figsize=(4.2 * max(len(archs), 1) + 1.6,
-        1.75 * len(measures) + 0.8), squeeze=False, sharex=True, sharey="row",
+        1.75 * len(measures) + 0.8), squeeze=False, sharex="col", sharey="row",
     )  # fmt: skip
     for col, arch in enumerate(archs):
         found = [s for s in along.get(arch, []) if s.epoch > 0]
@@ -45,11 +44,11 @@ def along_training(grid: MetricGrid, checkpoints, plt):
                 ax.set_ylabel(axis_label(measure), fontsize=8)
         axes[0, col].set_title(f"{arch}: mean and {ci_label(grid.confidence)}", fontsize=10)
         axes[-1, col].set_xlabel("epochs trained, log scale\n(last point: final step)")
-    for ax in axes.ravel():
-        ax.set_xscale("log")
-        if ticks:
-            ax.set_xticks(ticks, [f"{v:.2g}" for v in ticks])  # the stages, not 10^k
-            ax.minorticks_off()
+        for ax in axes[:, col]:  # each column its own stages (final steps differ by arch)
+            ax.set_xscale("log")
+            if len(x):
+                ax.set_xticks(x, [f"{v:.2g}" for v in x])  # the stages, not 10^k
+                ax.minorticks_off()
     return fig
 
 
