@@ -19,6 +19,7 @@ once; loading and planning show a status line on stderr.
 
 from __future__ import annotations
 
+import io
 import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -113,8 +114,7 @@ def main(argv: list[str] | None = None) -> None:
     status = stderr_console()
     left_out = []
     with step(status, f"loading results from {opts.results}"):
-        from analysis import crossed, plan_model, plan_tables
-        from analysis.render import rich_table
+        from analysis import crossed, plan_model
 
         grid = load_grid(opts.results, opts.archs, opts.protocol, lambda *f: left_out.append(f))
     for path, reason in left_out:  # once the options are known good: an error stays one line
@@ -122,16 +122,24 @@ def main(argv: list[str] | None = None) -> None:
     designs = f"{len(TRIPLES) * len(SEEDS)} designs x {crossed.REPLICATES} simulated sweeps"
     with step(status, f"fitting, simulating {designs} (a minute or two on 2 cores)"):
         plan = plan_model.make_plan(grid, opts.quantity, opts.target, triples=TRIPLES, seeds=SEEDS)
-    if opts.format == "json":
-        sys.stdout.write(plan_tables.to_json(plan, opts.results) + "\n")
-        return
-    console = Console(width=80)
+    sys.stdout.write(render(plan, opts.format, opts.results))
+
+
+def render(plan, fmt: str, results: str) -> str:
+    """A plan as the command prints it: JSON, or the tables and the verdict in 80 columns."""
+    from analysis import plan_tables
+    from analysis.render import rich_table
+
+    if fmt == "json":
+        return plan_tables.to_json(plan, results) + "\n"
+    console = Console(width=80, record=True, file=io.StringIO())
     for t in plan_tables.tables(plan):
         console.print(rich_table(t, caption=False))
         console.print(Text(t.caption, style="dim"))
         console.print()
     for line in plan_tables.verdict(plan):
         console.print(line)
+    return console.export_text(styles=sys.stdout.isatty())
 
 
 if __name__ == "__main__":

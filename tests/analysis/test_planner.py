@@ -134,9 +134,19 @@ def small_root(tmp_path_factory):
     return str(root)
 
 
-def test_the_planner_names_the_cheapest_design(small_root, capsys):
-    plan.main(["--results", small_root, "--format", "json", "--target", "0.05"])
-    out = json.loads(capsys.readouterr().out)
+def planned(results: str, *argv: str) -> tuple[dict, str]:
+    """One plan of a results root, as the command prints it in JSON and in the terminal
+    (`plan.render`; the planning, the slow part, once)."""
+    opts = plan.parse(["--results", results, *argv])
+    grid = plan.load_grid(opts.results, opts.archs, opts.protocol, lambda *f: None)
+    made = plan_model.make_plan(
+        grid, opts.quantity, opts.target, triples=plan.TRIPLES, seeds=plan.SEEDS
+    )
+    return json.loads(plan.render(made, "json", results)), plan.render(made, "table", results)
+
+
+def test_the_planner_names_the_cheapest_design(small_root):
+    out, text = planned(small_root, "--target", "0.05")
     designs = out["designs"]
     assert len(designs) == len(plan.TRIPLES) * len(plan.SEEDS)
     assert [(d["triples"], d["seeds"]) for d in designs[:2]] == [(10, 1), (10, 2)]
@@ -158,13 +168,12 @@ def test_the_planner_names_the_cheapest_design(small_root, capsys):
     assert out["cost"]["steps"] == {"hands_on": 100}
     floor = out["floor"]["recall_gap"]["hands_on"]
     assert 0 < floor <= min(widths)
-    plan.main(["--results", small_root])  # the 80-column table
-    text = capsys.readouterr().out
+    # the 80-column table
     assert "to ±0.05 on recall_gap" in text
     assert max(len(line) for line in text.splitlines()) <= 80
 
 
-def test_a_design_that_separates_nothing_gives_ranges_spanning_both_splits(tmp_path, capsys):
+def test_a_design_that_separates_nothing_gives_ranges_spanning_both_splits(tmp_path):
     """10 triples x 1 seed (the 1-epoch study's design): no part separates, so each kind is
     planned with all the variation in the part that widens it, its range spans both
     splits, and the plan says so; no "upper bound" is claimed."""
@@ -176,8 +185,7 @@ def test_a_design_that_separates_nothing_gives_ranges_spanning_both_splits(tmp_p
         return float(np.clip(0.6 - shift + rng.normal(0, 0.02), 0, 1))
 
     write_root(str(tmp_path), ["hands_on"], [0], BALANCED_TRIPLES[:10], value)
-    plan.main(["--results", str(tmp_path), "--format", "json"])
-    out = json.loads(capsys.readouterr().out)
+    out, text = planned(str(tmp_path))
     assert "spans both" in out["not_separated"] and "upper_bounds" not in out
     floor = out["floor"]["recall_gap"]["hands_on"]
     for d in out["designs"]:
@@ -185,8 +193,6 @@ def test_a_design_that_separates_nothing_gives_ranges_spanning_both_splits(tmp_p
         assert w[NEW_CLASS] >= floor - 1e-9 and floor > 0
         assert (w[THESE_CLASSES] is None) == (d["seeds"] == 1)
         assert d["seeds"] == 1 or 0 < w[THESE_CLASSES] < w[NEW_CLASS]
-    plan.main(["--results", str(tmp_path)])
-    text = capsys.readouterr().out
     assert "spans both" in text and "upper bound" not in text
     assert max(len(line) for line in text.splitlines()) <= 80
 
