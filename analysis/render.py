@@ -145,7 +145,7 @@ def fmt(cell, digits: int = DIGITS, marks=()) -> str:
     if isinstance(cell, float | np.floating):
         if np.isnan(cell):
             return "-"
-        return f"{cell:.{digits_for((cell,), digits, marks=marks) if marks else digits}f}"
+        return f"{cell:.{digits_for((cell,), digits, marks=marks)}f}"
     return str(cell)
 
 

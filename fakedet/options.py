@@ -257,16 +257,25 @@ def names(text: str) -> tuple[str, ...]:
     return out
 
 
-def integers(text: str, most: int | None = None) -> tuple[int, ...]:
+MOST_NUMBERS = 10_000
+"""The most numbers a list of numbers may hold (`--seeds 0-9999`): a typo such as 0-10**12
+is refused before a range is expanded."""
+
+
+class TooMany(ValueError):
+    """A list of numbers longer than its cap (`integers`)."""
+
+
+def integers(text: str, most: int = MOST_NUMBERS) -> tuple[int, ...]:
     """'0-4' -> (0, 1, 2, 3, 4); '0,3' -> (0, 3); '2' -> (2,): in order, once each; a
-    ValueError for anything else, or for more than `most` numbers (checked before a range
-    is expanded)."""
+    ValueError for anything else, a `TooMany` for more than `most` numbers (checked before
+    a range is expanded)."""
     out: list[int] = []
     for part in text.split(","):
         lo, sep, hi = part.strip().partition("-")
         ids = range(int(lo), int(hi) + 1) if sep else [int(lo)]
-        if most is not None and len(out) + len(ids) > most:
-            raise ValueError(f"{text!r}: more than {most:,} numbers")
+        if len(out) + len(ids) > most:
+            raise TooMany(f"{text!r}: more than {most:,} numbers")
         out += ids
     if not out:
         raise ValueError(f"{text!r}: expected e.g. 0-4 or 0,1,2")

@@ -14,12 +14,21 @@ from dataclasses import dataclass
 
 from fakedet.config import DEFAULT_CROSS_FAKES, MAX_SEED, Budget, TrialConfig, make_config
 from fakedet.errors import UserError
-from fakedet.options import at_least, check_fields, group, integer, integers, option
+from fakedet.options import (
+    MOST_NUMBERS,
+    TooMany,
+    at_least,
+    check_fields,
+    group,
+    integer,
+    integers,
+    option,
+)
 from fakedet.protocol import ALL_TRIPLES, BALANCED_TRIPLES, parse_triple
 from fakedet.recipe import recipe_for
 from fakedet.study import NETWORKS
 
-MAX_SEEDS = 10_000
+MAX_SEEDS = MOST_NUMBERS
 """Seeds of one sweep at most (a typo such as 0-99999999 is refused, not expanded)."""
 
 
@@ -36,9 +45,9 @@ def parse_seeds(text: str) -> tuple[int, ...]:
     """'0-4' -> (0, 1, 2, 3, 4); '0,3' -> (0, 3); '2' -> (2,)."""
     try:
         seeds = integers(text, most=MAX_SEEDS)
-    except ValueError as e:
-        if "more than" in str(e):
-            raise UserError(f"--seeds {text!r}: at most {MAX_SEEDS:,} seeds per sweep") from None
+    except TooMany:
+        raise UserError(f"--seeds {text!r}: at most {MAX_SEEDS:,} seeds per sweep") from None
+    except ValueError:
         raise UserError(f"--seeds {text!r}: expected e.g. 0-4 or 0,1,2") from None
     if min(seeds) < 0 or max(seeds) > MAX_SEED:
         raise UserError(f"--seeds {text!r}: expected seeds in 0..{MAX_SEED}, e.g. 0-4")

@@ -27,6 +27,7 @@ from scipy import special
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import simulate_bounds as sb  # noqa: E402
 
+from analysis import logitnormal  # noqa: E402
 from analysis.inference import NEW_CLASS, SIGNED, UNIT, Intervals  # noqa: E402
 
 XS, W = np.polynomial.hermite_e.hermegauss(40)
@@ -79,7 +80,7 @@ def pair_interval(ex, ey, level=0.95):
 def logits(v):
     """As `analysis.logitnormal.fit`: past an end as far inside, at an end 1e-5 from it."""
     v = np.where(v > 1, 2 - v, np.where(v < 0, -v, v))
-    return special.logit(np.clip(v, 1e-5, 1 - 1e-5))
+    return special.logit(np.clip(v, logitnormal.CLIP, 1 - logitnormal.CLIP))
 
 
 def class_vals(stack, design, seen):

@@ -367,6 +367,7 @@ def test_bad_input(tmp_path, root):
         (("--archs", "resnet"), "no results for arch resnet"),
         (("--seeds", "7"), "no results for seed 7; found: 0, 1, 2"),
         (("--seeds", "one"), "--seeds"),
+        (("--seeds", "0-999999999999"), "--seeds"),  # refused before the range is expanded
         (("--tables", "headline,nope"), "valid: all, headline, gap"),
         (("--margin-transfer", "0"), "--margin-transfer"),
         (("--format", "xml"), "invalid choice"),
