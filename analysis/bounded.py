@@ -4,7 +4,8 @@ An estimate's interval is `value +- t_df SE` where its range is unbounded; where
 bounded (rates, AUROC and AP in [0, 1], their differences in [-1, 1]) it is Korn and
 Graubard's (the Clopper-Pearson interval at the effective sample size, with its floor at
 the independent units), a new class's bounded mean also holding its classes' logit-normal
-interval (`analysis.logitnormal`), and a bounded difference the MOVER of its parts. One
+interval (`analysis.logitnormal`), and a bounded difference its parts' paired
+logit-normal interval where both have one, else the MOVER of its parts. One
 rule, `interval` (vectorised in `_intervals`), gives every interval and, through the level
 at which it reaches a bound, every one-sided p-value (`p_value`). Why each rule and how
 well it covers: docs/method.md, "Statistics".
@@ -74,6 +75,12 @@ def _scaled(size, cap, df, confidence):
 
 def interval(value, spread: Spread, confidence: float) -> tuple[float, float]:
     """The two-sided `confidence` interval of an estimate with `spread`."""
+    if spread.pair is not None:  # a paired difference: its own and the pair's pivotal one
+        own = interval(value, replace(spread, pair=None), confidence)
+        lo, hi = spread.bounds
+        scale = (hi - lo) / 2  # x and y on a range of this width, mapped onto [0, 1]
+        gl, gh = logitnormal.pair_interval_of(spread.pair, confidence)
+        return max(min(own[0], scale * gl), lo), min(max(own[1], scale * gh), hi)
     if spread.parts is not None:  # a difference: its own interval, at least its parts'
         own = interval(value, replace(spread, parts=None, correlation=None), confidence)
         (x, sx), (y, sy) = spread.parts
@@ -241,19 +248,32 @@ def estimates(
 
 
 def combined(
-    ex: Estimate, ey: Estimate, ed: Estimate, confidence: float, correlation: float | None = None
+    ex: Estimate,
+    ey: Estimate,
+    ed: Estimate,
+    confidence: float,
+    correlation: float | None = None,
+    pair: tuple | None = None,
 ) -> Estimate:
-    """The estimate `ed` of x - y, its interval widened (`interval`) to the MOVER of x's and
-    y's whole intervals with the estimates' `correlation`, or, where that is None, to the
-    floors of x and y where they sit at an end of their range; `ed` as it is where x or y
-    has no interval, or where there is nothing to widen to."""
+    """The estimate `ed` of x - y, its interval widened (`interval`) to what x's and y's
+    say of it: where both have a logit-normal fit and `pair` (their classes' bivariate
+    fit, `analysis.logitnormal.pair_fit`) is given, to the pair's pivotal interval of the
+    difference; else to the MOVER of x's and y's whole intervals with the estimates'
+    `correlation`, or, where that is None, to the floors of x and y where they sit at an
+    end of their range. `ed` as it is where x or y has no interval, or where there is
+    nothing to widen to."""
     if ex.spread is None or ey.spread is None or ed.spread is None:
         return ed
-    if correlation is None and not any(_at_floor(e.value, e.spread) for e in (ex, ey)):
+    if pair is not None and ex.spread.logit is not None and ey.spread.logit is not None:
+        spread = replace(ed.spread, pair=pair)
+    elif correlation is None and not any(_at_floor(e.value, e.spread) for e in (ex, ey)):
         return ed
-    spread = replace(
-        ed.spread, parts=((ex.value, ex.spread), (ey.value, ey.spread)), correlation=correlation
-    )
+    else:
+        spread = replace(
+            ed.spread,
+            parts=((ex.value, ex.spread), (ey.value, ey.spread)),
+            correlation=correlation,
+        )
     value = float(_snap(np.array([ex.value - ey.value]), *np.array([spread.bounds]).T)[0])
     low, high = interval(value, spread, confidence)
     return Estimate(value, low, high, ed.n, spread)

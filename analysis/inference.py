@@ -31,7 +31,13 @@ from analysis.bounded import (
     difference_bounds,
     estimates,
 )
-from analysis.jackknife import class_correlation, class_means, class_statistic
+from analysis.jackknife import (
+    class_correlation,
+    class_means,
+    class_statistic,
+    unit_class_values,
+)
+from analysis.logitnormal import pair_fit
 from analysis.seeds import seed_bootstrap, seed_variance
 from analysis.stats import Estimate
 
@@ -212,11 +218,14 @@ class Intervals:
         present in both, with intervals that never claim more than x's and y's do.
 
         The interval holds the difference's own and the one built from the two means'
-        intervals (`analysis.bounded.combined`): for a new class the MOVER of their whole
-        intervals (each with its logit-normal side) with the jackknife correlation of the
-        two estimates; for these classes their floors only, where all of a part's values
-        sit at an end. Two rates at 1 in every trial give +- the distance from 1 to their
-        lower bounds, not [0, 0].
+        (`analysis.bounded.combined`): for a new class, where both means have a
+        logit-normal side, the pivotal interval of the difference of the classes' paired
+        (x, y) logit-normal means (`analysis.logitnormal.pair_fit`), else the MOVER of
+        their whole intervals with the jackknife correlation of the two estimates; for
+        these classes their floors only, where all of a part's values sit at an end. Two
+        rates at 1 in every trial give +- the distance from 1 to their lower bounds, not
+        [0, 0]; two scorings of the same images that differ by a hair, an interval about a
+        hair wide.
 
         Args:
             x, y: (M, T, S) values, NaN where missing.
@@ -237,20 +246,20 @@ class Intervals:
         lo, hi = check_ranges(bounds, m)
         ranges = [(float(a), float(b)) for a, b in zip(lo, hi, strict=True)]
         signed = [difference_bounds(r, r) for r in ranges]
-        if kind_of(kind) == NEW_CLASS:  # the parts' logit-normal side, the MOVER of them
+        if kind_of(kind) == NEW_CLASS:  # the parts' logit-normal sides, paired
             est = class_means(np.concatenate([x, y]), self.incidence, level, ranges + ranges)
             est += class_means(x - y, self.incidence, level, signed, parametric=False)
-            r = class_correlation(x, y, self.incidence)
+            r = [float(c) for c in class_correlation(x, y, self.incidence)]
+            (vx, px), (vy, py) = (unit_class_values(v, self.incidence, ranges) for v in (x, y))
+            pairs = pair_fit(vx, vy, px & py)
         else:
             est = self.means(
                 np.concatenate([x, y, x - y]), kind=kind, confidence=level,
                 bounds=ranges + ranges + signed,
             )  # fmt: skip
-            r = [None] * m
-        parts = zip(est[:m], est[m : 2 * m], est[2 * m :], r, strict=True)
-        return [
-            combined(ex, ey, ed, level, None if c is None else float(c)) for ex, ey, ed, c in parts
-        ]
+            r, pairs = [None] * m, [None] * m
+        parts = zip(est[:m], est[m : 2 * m], est[2 * m :], r, pairs, strict=True)
+        return [combined(ex, ey, ed, level, c, f) for ex, ey, ed, c, f in parts]
 
     def probability_of_improvement(self, x, y, *, kind: str, confidence=None) -> Estimate:
         """P(X > Y) paired on (seed, triple): the mean over cells present in both of

@@ -110,9 +110,18 @@ def class_means(
     lo, hi = check_ranges(bounds, len(value))
     logit = None
     if parametric and not binary and np.isfinite(lo).all() and np.isfinite(hi).all():
-        own = class_values(total, counts, groups, value)
-        logit = logitnormal.fit((own - lo) / (hi - lo), present & ~np.isnan(own))
+        logit = logitnormal.fit(*unit_class_values(stack, groups, bounds))
     return estimates(value, se, df, trials, bounds, units, confidence, binary, logit)
+
+
+def unit_class_values(stack, groups, bounds) -> tuple[np.ndarray, np.ndarray]:
+    """Each class's own value (`class_values`) of each metric of (M, T, S) `stack`, its
+    range (finite) mapped onto [0, 1], and which are defined: two (C, M)."""
+    total, counts = sums(stack)
+    value, _, present = group_means(total, counts, groups)
+    lo, hi = check_ranges(bounds, len(value))
+    own = class_values(total, counts, groups, value)
+    return (own - lo) / (hi - lo), present & ~np.isnan(own)
 
 
 def class_correlation(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> np.ndarray:

@@ -40,6 +40,11 @@ class Spread:
     logit: tuple[float, float, float] | None = None
     """For a new class's bounded mean, (m, s, n) of the classes' logits: its interval also
     holds their logit-normal interval (`analysis.logitnormal`); None otherwise."""
+    pair: tuple | None = None
+    """For a new class's difference x - y of two bounded means on the same classes, the
+    bivariate logit-normal fit of the classes' (x, y) values (`analysis.logitnormal.pair_fit`):
+    its interval also holds their pivotal interval of the difference, in place of the MOVER
+    of the parts; None otherwise."""
 
 
 @dataclass(frozen=True)

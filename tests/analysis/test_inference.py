@@ -3,6 +3,7 @@
 
 import functools
 import itertools
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ from scipy import special
 from scipy import stats as sps
 
 from analysis import stats
-from analysis.bounded import interval, p_value
+from analysis.bounded import combined, interval, p_value
 from analysis.class_gap import class_gap, class_gaps
 from analysis.inference import (
     NEW_CLASS,
@@ -284,6 +285,32 @@ def test_a_difference_of_two_rates_at_one_keeps_their_floor():
     alone = two.mean(x - 0.1, kind=NEW_CLASS, bounds=SIGNED)
     paired = two.difference(x, np.full((10, 2), 0.1), kind=NEW_CLASS, bounds=SIGNED)
     assert (paired.low, paired.high) == pytest.approx((alone.low, alone.high), abs=0.01)
+
+
+def test_two_scorings_of_the_same_images_get_a_difference_about_as_wide_as_they_differ():
+    """The 1-epoch study's claim 7: two scorings of the same fakes differ by under 0.001 in
+    every trial, yet the MOVER of their lopsided new-class intervals read +-0.2; the paired
+    logit-normal interval (the classes' (x, y) logits as a bivariate normal sample) is
+    about as wide as the per-trial differences, and its p-values follow it."""
+    rng = np.random.default_rng(7)
+    tri = np.array(BALANCED_TRIPLES[:10])
+    rates = special.expit(-1.5 + 2 * sps.norm.ppf((np.arange(10) + 0.5) / 10))  # 0.02-0.86
+    x = rates[tri].mean(axis=1)[:, None] + rng.normal(0, 0.01, (10, 2))
+    y = x + rng.uniform(-0.0009, 0.0009, x.shape)
+    design = Intervals(tri, 2)
+    d = design.difference(x, y, kind=NEW_CLASS, bounds=SIGNED)
+    assert d.spread.pair is not None and d.spread.parts is None
+    assert d.low < d.value < d.high and d.high - d.low < 0.01
+    assert tost(d, 0.05) == "equivalent"
+    assert p_value(d, d.low, "above") == pytest.approx(0.025, abs=1e-6)
+    assert p_value(d, d.high, "below") == pytest.approx(0.025, abs=1e-6)
+    # the rule it replaced: the MOVER of the two means' intervals, even at correlation 1
+    ex, ey = design.means(np.stack([x, y]), kind=NEW_CLASS, bounds=UNIT)
+    mover = combined(ex, ey, replace(d, spread=replace(d.spread, pair=None)), 0.95, 1.0)
+    assert mover.high - mover.low > 0.1 and tost(mover, 0.05) == "inconclusive"
+    # a part at its floor has no logit-normal fit: the MOVER of the floors stays
+    floor = design.difference(np.ones((10, 2)), y, kind=NEW_CLASS, bounds=SIGNED)
+    assert floor.spread.pair is None and floor.spread.parts is not None
 
 
 def test_a_point_interval_never_shows_equivalence():
