@@ -17,8 +17,10 @@ Methods (`--method`):
     summary    the summary's interval: `Intervals.means` for the mean, `Intervals.differences`
                for the gap: the class jackknife (Korn-Graubard inside [0, 1]) joined with
                the logit-normal interval of the classes' own values from the additive
-               fit of the triple means (`analysis.logitnormal`); the gap the MOVER of
-               the two rates' intervals;
+               fit of the triple means (`analysis.logitnormal`); the gap its own
+               jackknife joined with the pivotal interval of the classes' paired
+               (seen, unseen) logit-normal means (`tests/simulate_pairs.py` compares it
+               with the MOVER of the two rates' intervals);
     jackknife  the class jackknife alone (the summary's interval before the logit-normal
                side): the mean's own interval, the gap's own widened to its parts' floors;
     logit      the class jackknife of logit(mean), t with n - 1 df, mapped back;
