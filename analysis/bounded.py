@@ -105,7 +105,7 @@ def interval(value, spread: Spread, confidence: float) -> tuple[float, float]:
     low, high = float(low[0]), float(high[0])
     if spread.logit is not None and not math.isnan(low):
         lo, hi = spread.bounds
-        gl, gh = logitnormal.interval_of(*spread.logit, confidence)
+        gl, gh = logitnormal.interval_of(spread.logit, confidence)
         if not math.isnan(gl):
             low, high = min(low, lo + (hi - lo) * gl), max(high, lo + (hi - lo) * gh)
     return low, high
@@ -210,20 +210,24 @@ def estimates(
     value, se, df, n, bounds, units, confidence, binary=False, logit=None
 ) -> list[Estimate]:
     """Estimates (M,) with their spreads and intervals; NaN where there is no trial.
-    `logit`: (m, s, n) (M,) each, the classes' logit-normal fit of a new class's bounded
-    mean, whose interval (on the range mapped onto [0, 1]) the interval also holds."""
+    `logit`: M fits (`analysis.logitnormal.fit`, None where there is none), the classes'
+    logit-normal fit of a new class's bounded mean, whose interval (on the range mapped
+    onto [0, 1]) the interval also holds."""
     m = len(value)
     lo, hi = check_ranges(bounds, m)
     value = _snap(np.asarray(value, np.float64), lo, hi)
     units = np.broadcast_to(np.asarray(units, np.float64), (m,))
     size, cap = effective_sizes(value, se, lo, hi, units, binary)
     low, high = _intervals(value, se, df, lo, hi, size, cap, confidence)
-    if logit is not None:  # only where the values vary (else the fit is rounding)
-        logit = tuple(np.where(np.isfinite(size), part, np.nan) for part in logit)
-        gl, gh = logitnormal.interval(*logit, confidence)
-        fit = ~np.isnan(gl) & ~np.isnan(low)
-        low = np.where(fit, np.minimum(low, lo + (hi - lo) * gl), low)
-        high = np.where(fit, np.maximum(high, lo + (hi - lo) * gh), high)
+    # the logit-normal side only where the values vary (else the fit is rounding)
+    fits = [None] * m if logit is None else list(logit)
+    for i, f in enumerate(fits):
+        if f is None or not np.isfinite(size[i]) or np.isnan(low[i]):
+            fits[i] = None
+            continue
+        gl, gh = logitnormal.interval_of(f, confidence)
+        low[i] = min(low[i], lo[i] + (hi[i] - lo[i]) * gl)
+        high[i] = max(high[i], lo[i] + (hi[i] - lo[i]) * gh)
     out = []
     for i in range(m):
         if n[i] == 0:
@@ -238,9 +242,7 @@ def estimates(
                 (float(lo[i]), float(hi[i])),
                 float(size[i]),
                 float(cap[i]),
-                logit=None
-                if logit is None or np.isnan(logit[0][i])
-                else (float(logit[0][i]), float(logit[1][i]), float(logit[2][i])),
+                logit=fits[i],
             )
         )
         out.append(Estimate(float(value[i]), float(low[i]), float(high[i]), int(n[i]), spread))

@@ -250,7 +250,9 @@ class Intervals:
             est = class_means(np.concatenate([x, y]), self.incidence, level, ranges + ranges)
             est += class_means(x - y, self.incidence, level, signed, parametric=False)
             r = [float(c) for c in class_correlation(x, y, self.incidence)]
-            (vx, px), (vy, py) = (unit_class_values(v, self.incidence, ranges) for v in (x, y))
+            (vx, px, _), (vy, py, _) = (
+                unit_class_values(v, self.incidence, ranges) for v in (x, y)
+            )
             pairs = pair_fit(vx, vy, px & py)
         else:
             est = self.means(

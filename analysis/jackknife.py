@@ -47,18 +47,24 @@ def group_means(sums, counts, groups):
     return value, loo, (counts @ groups.T.astype(np.float64) > 0).T
 
 
-def class_values(total, counts, groups, value) -> np.ndarray:
-    """Each class's own value (C, M): the mean plus 3 times its centred effect in the
-    additive fit (least squares over the triples with data) triple mean = a + the sum of
-    its 3 classes' effects. For a mean over a trial's held-out classes it is the class's
-    rate, in any design whose classes the triples tell apart; NaN where they do not.
+def class_values(stack: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each class's own value (C, M) and its standard error (C, M): the mean plus 3 times
+    its centred effect in the additive fit (least squares over the triples with data)
+    triple mean = a + the sum of its 3 classes' effects. For a mean over a trial's
+    held-out classes it is the class's rate, in any design whose classes the triples tell
+    apart; NaN where they do not. A value is linear in the triple means, v = B y (B = 1 w'
+    + 3 (I - 11'/C) pinv(X_c) (I - 11'/T), w the triples' shares of the trials), so its SE
+    is sqrt(sum_t B_ct^2 s_t^2 / n_t) with s_t^2 the variance of triple t's seeds (pooled
+    over the triples where one has a single trial); NaN where no triple holds two trials.
 
     Args:
-        total, counts: (M, T) sums and counts of present trials (`sums`).
+        stack: (M, T, S) scores, NaN where missing.
         groups: (C, T) bool, which triples hold each class.
-        value: (M,) the means.
     """
+    total, counts = sums(stack)
     out = np.full((len(groups), len(total)), np.nan)
+    se = out.copy()
+    var = _seed_variances(stack, counts)
     has = counts > 0
     for pattern in np.unique(has, axis=0):
         if pattern.sum() < len(groups):
@@ -68,12 +74,28 @@ def class_values(total, counts, groups, value) -> np.ndarray:
         x = x - x.mean(axis=0)  # centred: the intercept apart
         if np.linalg.matrix_rank(x) < len(groups) - 1:
             continue  # the triples do not tell the classes apart
-        with np.errstate(invalid="ignore", divide="ignore"):
-            y = total[rows][:, pattern] / counts[rows][:, pattern]  # (M', T')
-        effect = np.linalg.lstsq(x, (y - y.mean(axis=1, keepdims=True)).T, rcond=None)[0]
-        effect = effect - effect.mean(axis=0)  # (C, M')
-        out[:, rows] = value[rows] + 3 * effect
-    return out
+        c, t = x.shape[1], x.shape[0]
+        effects = (np.eye(c) - 1 / c) @ np.linalg.pinv(x) @ (np.eye(t) - 1 / t)  # (C, T')
+        n = counts[rows][:, pattern]  # (M', T')
+        y = total[rows][:, pattern] / n
+        w = n / n.sum(axis=1, keepdims=True)
+        b = w[:, None, :] + 3 * effects[None]  # (M', C, T')
+        out[:, rows] = np.einsum("mct,mt->cm", b, y)
+        with np.errstate(invalid="ignore"):
+            se[:, rows] = np.sqrt(np.einsum("mct,mt->cm", b**2, var[rows][:, pattern] / n))
+    return out, se
+
+
+def _seed_variances(stack: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """(M, T) variance of each triple's trials (ddof 1); where a triple has one trial, the
+    variance pooled over the triples with more; NaN where none has more."""
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        own = np.nanvar(stack, axis=2, ddof=1)
+    dof = np.maximum(counts - 1, 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pooled = np.where(dof > 0, own, 0.0).sum(axis=1) / dof.sum(axis=1)  # NaN: none
+    return np.where(dof > 0, own, pooled[:, None])
 
 
 def class_means(
@@ -114,14 +136,15 @@ def class_means(
     return estimates(value, se, df, trials, bounds, units, confidence, binary, logit)
 
 
-def unit_class_values(stack, groups, bounds) -> tuple[np.ndarray, np.ndarray]:
+def unit_class_values(stack, groups, bounds) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each class's own value (`class_values`) of each metric of (M, T, S) `stack`, its
-    range (finite) mapped onto [0, 1], and which are defined: two (C, M)."""
-    total, counts = sums(stack)
-    value, _, present = group_means(total, counts, groups)
-    lo, hi = check_ranges(bounds, len(value))
-    own = class_values(total, counts, groups, value)
-    return (own - lo) / (hi - lo), present & ~np.isnan(own)
+    range (finite) mapped onto [0, 1], which are defined, and their SEs on that scale:
+    three (C, M)."""
+    own, se = class_values(stack, groups)
+    _, counts = sums(stack)
+    present = (counts @ groups.T.astype(np.float64) > 0).T
+    lo, hi = check_ranges(bounds, len(stack))
+    return (own - lo) / (hi - lo), present & ~np.isnan(own), se / (hi - lo)
 
 
 def class_correlation(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> np.ndarray:

@@ -6,13 +6,34 @@ A new class's mean of a rate near 0 or 1 is carried by rare classes far from the
 jackknife sees only the classes at hand and misses on one side (docs/method.md, "Near 0
 and 1"). Here each class's own value comes from the additive fit of the triple means
 (`analysis.jackknife.class_values`: for a mean of held-out classes' rates, the class's
-rate), the logits of these are taken as a normal sample (mean m, sd s, n classes), and
-the interval
-for E[expit(mu + sigma Z)] is the generalized pivotal one (Krishnamoorthy and Mathew,
-2003, for the lognormal mean): sigma* = s sqrt((n - 1) / chi2_{n-1}),
-mu* = m - Z sigma* / sqrt(n), the mean at each of `DRAWS` fixed draws by Gauss-Hermite
-quadrature, the interval their quantiles. The draws are the same for every call (a fixed
-generator per n), so the interval is a deterministic function of (m, s, n).
+rate) and the logits of these are taken as a normal sample, in which the classes whose
+values the noise cannot tell from the near end are censored (`fit`):
+
+1. The near end is 1 where the values' mean is above 0.5, else 0; a value's distance
+   inside it is d_c (negative past it).
+2. A class is resolved where d_c exceeds its noise: the farthest any value lies past the
+   end (noise that reaches that far outside reaches as far inside), and `RESOLVE` times
+   the value's standard error from the seeds within each triple, where triples hold more
+   than one seed (`analysis.jackknife.class_values`). With k the number resolved, at
+   least `KEEP`, the k classes farthest from the end carry their values; the other n - k
+   only lie nearer the end than every one of them: a Type-II censored normal sample, k of
+   n.
+3. mu and sigma are estimated from the k resolved logits by least squares on their Blom
+   normal scores (a_i = Phi^-1((i - 3/8) / (n + 1/4)), i = 1..k, the k farthest from the
+   end), an estimator equivariant in location and scale, so (mu_hat - mu) / sigma and
+   sigma_hat / sigma are pivots whose law is that of the same estimator on the k extreme
+   order statistics of n standard normals (`DRAWS` fixed samples per (n, k)).
+4. The generalized pivotal interval of E[expit(mu + sigma Z)] (as Krishnamoorthy and
+   Mathew, 2003, for the lognormal mean): sigma*_j = sigma_hat / sigma0_j, mu*_j = mu_hat -
+   mu0_j sigma*_j, the mean at each draw by Gauss-Hermite quadrature, the interval their
+   quantiles. The draws are fixed, so the interval is a deterministic function of the fit.
+
+Without censoring (every class resolved, as at mid-range rates) this is the full-sample
+pivotal interval with the normal-scores estimator in place of the mean and sd. Near 1 with
+classes that differ a lot, most classes' true deficits lie below a trial's binomial noise:
+the logits of their values are logits of noise, bunched together, and a full-sample fit
+takes their spread for the classes' (sd 1.2 for a true 1.9 at 10 x 1, rate 0.995) and
+misses below; censored, they say only "near 1".
 
 A value at exactly 0 or 1 has no logit: it counts as `CLIP` from the end; a value past
 an end, as far inside as it lies outside (`logits`).
@@ -34,17 +55,22 @@ import functools
 
 import numpy as np
 from scipy import special
+from scipy import stats as sps
 
 DRAWS = 2000
 """Pivotal draws per interval: the quantiles' Monte Carlo error is about 0.3 points of
 coverage."""
 CLIP = 1e-5
-"""A class value at 0 or 1 counts as this far inside (a logit of +-11.5). Chosen by
-simulation (docs/method.md, "Near 0 and 1"): at 1e-4 the interval misses below in 5.7% of
-sweeps at 120 x 5, mean rate 0.995, class sd 2.0; smaller values widen it."""
+"""A class value at 0 or 1 counts as this far inside (a logit of +-11.5): the paired fit
+(`pair_fit`) and a resolved class at a hair from an end."""
 _NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(40)
 _WEIGHTS = _WEIGHTS / _WEIGHTS.sum()
-_CHUNK = 64  # metrics at a time: (64, DRAWS, 40) floats
+RESOLVE = 2.0
+"""A class value is told from the near end where its distance exceeds this many of its
+standard errors (and the farthest any value lies past the end)."""
+KEEP = 3
+"""At least this many classes, the farthest from the near end, carry their values: sigma
+from at least two spacings."""
 
 
 def logits(values: np.ndarray) -> np.ndarray:
@@ -55,23 +81,55 @@ def logits(values: np.ndarray) -> np.ndarray:
     return special.logit(np.clip(v, CLIP, 1 - CLIP))
 
 
-def fit(values: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean and sd (ddof 1) of the `logits` of the present class values, and their count.
+def fit(values: np.ndarray, present: np.ndarray, se: np.ndarray | None = None) -> list:
+    """Per metric, the censored logit-normal fit of its present class values (steps 1-3
+    of the module's docstring): (near_one, mu_hat, sigma_hat, n, k), or None where fewer
+    than 2 classes (or a present value is NaN).
 
     Args:
         values: (G, M) class values on [0, 1] (a fitted value may fall outside).
         present: (G, M) which classes the data hold.
-
-    Returns:
-        m, s, n: three (M,); m and s NaN where fewer than 2 classes.
+        se: (G, M) the values' standard errors from seeds within triples, NaN (or None)
+            where the design has no such replication.
     """
-    eta = logits(np.nan_to_num(values, nan=0.5))
-    n = present.sum(axis=0).astype(np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        m = np.where(present, eta, 0.0).sum(axis=0) / n
-        s = np.sqrt(np.where(present, (eta - m) ** 2, 0.0).sum(axis=0) / (n - 1))
-    bad = (n < 2) | (present & np.isnan(values)).any(axis=0)
-    return np.where(bad, np.nan, m), np.where(bad, np.nan, s), n
+    se = np.full(values.shape, np.nan) if se is None else se
+    out: list = []
+    for j in range(values.shape[1]):
+        on = present[:, j]
+        v, e = values[on, j], se[on, j]
+        n = len(v)
+        if n < 2 or np.isnan(v).any():
+            out.append(None)
+            continue
+        near_one = bool(v.mean() > 0.5)
+        d = 1 - v if near_one else v  # distance inside the near end
+        noise = np.maximum(max(0.0, -d.min()), RESOLVE * np.nan_to_num(e, nan=0.0))
+        k = max(int((d > noise).sum()), min(KEEP, n))  # the k farthest from the end
+        x = logits(v[np.argsort(-d, kind="stable")[:k]])
+        x = np.sort(x if near_one else -x)  # oriented: the near end at +inf, ascending
+        c, b = _scores(n, k)
+        out.append((near_one, float(x @ c), float(x @ b), n, k))
+    return out
+
+
+@functools.cache
+def _scores(n: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Weights (k,) of mu_hat and sigma_hat on the k lowest of n sorted values: least
+    squares on Blom's normal scores."""
+    a = sps.norm.ppf((np.arange(1, k + 1) - 0.375) / (n + 0.25))
+    centred = a - a.mean()
+    b = centred / (centred @ centred)
+    return np.full(k, 1 / k) - a.mean() * b, b
+
+
+@functools.cache
+def _pivots(n: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(DRAWS,) mu0 and sigma0: the estimator on the k lowest of n standard normals, fixed
+    draws per (n, k)."""
+    rng = np.random.default_rng([n, k, 2003])
+    z = np.sort(rng.standard_normal((DRAWS, n)), axis=1)[:, :k]
+    c, b = _scores(n, k)
+    return z @ c, z @ b
 
 
 def pair_fit(x: np.ndarray, y: np.ndarray, present: np.ndarray) -> list[tuple | None]:
@@ -101,49 +159,21 @@ def _mean(mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
     return special.expit(mu[..., None] + sigma[..., None] * _NODES) @ _WEIGHTS
 
 
-@functools.cache
-def _pivots(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """(DRAWS,) standard normals and sqrt((n - 1) / chi2_{n-1}) draws, fixed per n."""
-    rng = np.random.default_rng([n, 2003])
-    z = rng.standard_normal(DRAWS)
-    return z, np.sqrt((n - 1) / rng.chisquare(n - 1, DRAWS))
-
-
-def draws(m: np.ndarray, s: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """Sorted pivotal draws (M, DRAWS) of the population mean on [0, 1]; NaN rows where m
-    is NaN."""
-    m, s, n = (np.atleast_1d(np.asarray(a, np.float64)) for a in (m, s, n))
-    out = np.full((len(m), DRAWS), np.nan)
-    ok = np.isfinite(m) & np.isfinite(s) & (n >= 2)
-    for k in np.unique(n[ok]).astype(int):
-        z, scale = _pivots(int(k))
-        idx = np.flatnonzero(ok & (n == k))
-        for i in range(0, len(idx), _CHUNK):
-            j = idx[i : i + _CHUNK]
-            sigma = s[j, None] * scale[None]  # (b, D)
-            mu = m[j, None] - z[None] * sigma / np.sqrt(k)
-            out[j] = np.sort(_mean(mu, sigma), axis=1)
-    return out
-
-
-def interval(m, s, n, confidence: float) -> tuple[np.ndarray, np.ndarray]:
-    """(low, high), each (M,), on [0, 1]; NaN where there is no fit."""
-    d = draws(m, s, n)
-    alpha = (1 - confidence) / 2
-    with np.errstate(invalid="ignore"):
-        low, high = np.quantile(d, [alpha, 1 - alpha], axis=1)
-    return low, high
-
-
 @functools.lru_cache(maxsize=4096)
-def _draws_of(m: float, s: float, n: float) -> np.ndarray:
-    return draws(np.array([m]), np.array([s]), np.array([n]))[0]
+def draws(fit: tuple) -> np.ndarray:
+    """Sorted pivotal draws (DRAWS,) of the population mean on [0, 1] from a `fit`."""
+    near_one, mu_hat, sigma_hat, n, k = fit
+    mu0, sigma0 = _pivots(int(n), int(k))
+    sigma = sigma_hat / sigma0
+    theta = _mean(mu_hat - mu0 * sigma, sigma)  # of the oriented logit
+    return np.sort(theta if near_one else 1 - theta)
 
 
-def interval_of(m: float, s: float, n: float, confidence: float) -> tuple[float, float]:
-    """`interval` of one fit, its draws cached (a p-value searches over levels)."""
+def interval_of(fit: tuple, confidence: float) -> tuple[float, float]:
+    """(low, high) on [0, 1] of the population mean from a `fit`, its draws cached (a
+    p-value searches over levels)."""
     alpha = (1 - confidence) / 2
-    low, high = np.quantile(_draws_of(m, s, n), [alpha, 1 - alpha])
+    low, high = np.quantile(draws(fit), [alpha, 1 - alpha])
     return float(low), float(high)
 
 

@@ -37,9 +37,10 @@ class Spread:
     correlation: float | None = None
     """For such a difference, the correlation of the x and y estimates: its interval is
     then the MOVER of the parts' whole intervals; None: only their floors."""
-    logit: tuple[float, float, float] | None = None
-    """For a new class's bounded mean, (m, s, n) of the classes' logits: its interval also
-    holds their logit-normal interval (`analysis.logitnormal`); None otherwise."""
+    logit: tuple | None = None
+    """For a new class's bounded mean, the censored logit-normal fit of its classes' values
+    (`analysis.logitnormal.fit`): its interval also holds their pivotal interval; None
+    otherwise."""
     pair: tuple | None = None
     """For a new class's difference x - y of two bounded means on the same classes, the
     bivariate logit-normal fit of the classes' (x, y) values (`analysis.logitnormal.pair_fit`):
