@@ -249,6 +249,12 @@ def estimates(
     return out
 
 
+def _measured(fit: tuple | None) -> bool:
+    """Whether a logit-normal fit holds every class's value (none censored near an end):
+    only then do the classes' logits stand for their rates, as the pair's fit needs."""
+    return fit is not None and fit[4] == fit[3]
+
+
 def combined(
     ex: Estimate,
     ey: Estimate,
@@ -258,15 +264,15 @@ def combined(
     pair: tuple | None = None,
 ) -> Estimate:
     """The estimate `ed` of x - y, its interval widened (`interval`) to what x's and y's
-    say of it: where both have a logit-normal fit and `pair` (their classes' bivariate
-    fit, `analysis.logitnormal.pair_fit`) is given, to the pair's pivotal interval of the
-    difference; else to the MOVER of x's and y's whole intervals with the estimates'
-    `correlation`, or, where that is None, to the floors of x and y where they sit at an
-    end of their range. `ed` as it is where x or y has no interval, or where there is
-    nothing to widen to."""
+    say of it: where both have a logit-normal fit that censors no class and `pair` (their
+    classes' bivariate fit, `analysis.logitnormal.pair_fit`) is given, to the pair's
+    pivotal interval of the difference; else to the MOVER of x's and y's whole intervals
+    with the estimates' `correlation`, or, where that is None, to the floors of x and y
+    where they sit at an end of their range. `ed` as it is where x or y has no interval,
+    or where there is nothing to widen to."""
     if ex.spread is None or ey.spread is None or ed.spread is None:
         return ed
-    if pair is not None and ex.spread.logit is not None and ey.spread.logit is not None:
+    if pair is not None and all(_measured(e.spread.logit) for e in (ex, ey)):
         spread = replace(ed.spread, pair=pair)
     elif correlation is None and not any(_at_floor(e.value, e.spread) for e in (ex, ey)):
         return ed

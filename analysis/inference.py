@@ -219,13 +219,13 @@ class Intervals:
 
         The interval holds the difference's own and the one built from the two means'
         (`analysis.bounded.combined`): for a new class, where both means have a
-        logit-normal side, the pivotal interval of the difference of the classes' paired
-        (x, y) logit-normal means (`analysis.logitnormal.pair_fit`), else the MOVER of
-        their whole intervals with the jackknife correlation of the two estimates; for
-        these classes their floors only, where all of a part's values sit at an end. Two
-        rates at 1 in every trial give +- the distance from 1 to their lower bounds, not
-        [0, 0]; two scorings of the same images that differ by a hair, an interval about a
-        hair wide.
+        logit-normal side that censors no class, the pivotal interval of the difference
+        of the classes' paired (x, y) logit-normal means (`analysis.logitnormal.pair_fit`),
+        else the MOVER of their whole intervals with the jackknife correlation of the
+        two estimates; for these classes their floors only, where all of a part's values
+        sit at an end. Two rates at 1 in every trial give +- the distance from 1 to their
+        lower bounds, not [0, 0]; two scorings of the same images that differ by a hair,
+        with every class measured, an interval about a hair wide.
 
         Args:
             x, y: (M, T, S) values, NaN where missing.

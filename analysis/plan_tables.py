@@ -38,12 +38,12 @@ def tables(plan: Plan) -> list[TableData]:
     designs = TableData(
         "designs",
         f"Predicted half-width of the {level} CI of {plan.quantity}",
-        ["T", "S", "trials", unit] + [f"{a}\n{k}" for a in plan.archs for k in ("new", "these")],
+        ["T", "S", unit] + [f"{a}\n{k}" for a in plan.archs for k in ("new", "these")],
         marks=(plan.target,),
     )
     for d in plan.designs:
         designs.rows.append(
-            [d.triples, d.seeds, d.trials, d.hours]
+            [d.triples, d.seeds, d.hours]
             + [
                 _predicted(d, (plan.quantity, a), k)
                 for a in plan.archs
@@ -51,7 +51,8 @@ def tables(plan: Plan) -> list[TableData]:
             ]
         )
     designs.caption = (
-        f"T x S: the first T balanced triples x S seeds; new: CI for a new class; these: for "
+        f"T x S: the first T balanced triples x S seeds, T x S trials per architecture; "
+        f"new: CI for a new class; these: for "
         f"these 10 classes; value: mean of {REPLICATES} "
         "simulated sweeps of the fitted model through the summary's interval code; "
         f"[low, high]: where one sweep's half-width falls, {PREDICTIVE:.0%} of the time, "

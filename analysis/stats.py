@@ -45,7 +45,7 @@ class Spread:
     """For a new class's difference x - y of two bounded means on the same classes, the
     bivariate logit-normal fit of the classes' (x, y) values (`analysis.logitnormal.pair_fit`):
     its interval also holds their pivotal interval of the difference, in place of the MOVER
-    of the parts; None otherwise."""
+    of the parts; None otherwise (and where a part's fit censors a class)."""
 
 
 @dataclass(frozen=True)

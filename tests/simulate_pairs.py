@@ -6,7 +6,9 @@ of the two rates' intervals, on data the intervals do not fit.
 For a new class the summary's interval of x - y (`Intervals.differences`) is the
 difference's own class jackknife joined with the generalized pivotal interval of
 E[expit(x)] - E[expit(y)] from the classes' paired (x, y) logits
-(`analysis.logitnormal.pair_fit`). The rule it replaced joined the MOVER of x's and y's
+(`analysis.logitnormal.pair_fit`) where neither part's logit-normal fit censors a class,
+else with the MOVER (so the two rules' rows agree where classes sit within the noise of
+an end). The rule it replaced joined the MOVER of x's and y's
 whole intervals with the jackknife correlation of the two estimates (`combined` without a
 pair); the MOVER keeps |a - b|, the difference of the parts' lopsidedness, even at
 correlation 1. Data model: that of `tests/simulate_bounds.py` (per-class logit-normal
