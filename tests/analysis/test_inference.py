@@ -504,6 +504,17 @@ def test_new_class_simulation_near_one_meets_the_target():
             assert row.passes, row
 
 
+def test_a_heavy_tailed_population_near_one_keeps_the_target():
+    """The fast version of `tests/simulate_bounds.py --model beta`: Beta class rates (not
+    logit-normal) of mean 0.995 and the logit-normal cell's sd, on 20 x 2 and 40 x 2. The
+    paired gap missed above in about 8% of such sweeps (docs/method.md); the MOVER that
+    replaces it where classes are censored, and the censored mean, meet the target."""
+    for design in ("20 x 2", "40 x 2"):
+        for row in bounds_sim.cell(design, 0.995, 2.0, 300, model="beta"):
+            print(row)
+            assert row.passes, row
+
+
 def test_the_logit_normal_side_halves_the_miss_below_near_one():
     """At a mean rate of 0.995 and class sd 2.0 the class jackknife alone misses below in
     about a quarter of sweeps; with the logit-normal side, in about 3% (docs/method.md)."""
