@@ -100,6 +100,7 @@ ACROSS = {
     "test_help",
     "test_layout",
     "test_newcomer",
+    "test_prose",
     "test_options",
     "test_study_data",
 }
