@@ -249,12 +249,6 @@ def estimates(
     return out
 
 
-def _measured(fit: tuple | None) -> bool:
-    """Whether a logit-normal fit holds every class's value (none censored near an end):
-    only then do the classes' logits stand for their rates, as the pair's fit needs."""
-    return fit is not None and fit[4] == fit[3]
-
-
 def combined(
     ex: Estimate,
     ey: Estimate,
@@ -272,7 +266,9 @@ def combined(
     or where there is nothing to widen to."""
     if ex.spread is None or ey.spread is None or ed.spread is None:
         return ed
-    if pair is not None and all(_measured(e.spread.logit) for e in (ex, ey)):
+    # the pair takes each class's logit for its rate: only where no class is censored
+    fits = (ex.spread.logit, ey.spread.logit)
+    if pair is not None and all(f is not None and not f.censored for f in fits):
         spread = replace(ed.spread, pair=pair)
     elif correlation is None and not any(_at_floor(e.value, e.spread) for e in (ex, ey)):
         return ed

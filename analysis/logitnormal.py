@@ -55,6 +55,7 @@ population (Beta) made it miss above in 8% of sweeps.
 from __future__ import annotations
 
 import functools
+from typing import NamedTuple
 
 import numpy as np
 from scipy import special
@@ -84,10 +85,26 @@ def logits(values: np.ndarray) -> np.ndarray:
     return special.logit(np.clip(v, CLIP, 1 - CLIP))
 
 
+class Fit(NamedTuple):
+    """A censored logit-normal fit (`fit`): the logits oriented so that the near end is
+    +inf, mu and sigma estimated from the k of n classes farthest from it."""
+
+    near_one: bool
+    mu: float
+    sigma: float
+    n: int
+    k: int
+
+    @property
+    def censored(self) -> bool:
+        """Whether some classes lie within the noise of the near end (k < n)."""
+        return self.k < self.n
+
+
 def fit(values: np.ndarray, present: np.ndarray, se: np.ndarray | None = None) -> list:
-    """Per metric, the censored logit-normal fit of its present class values (steps 1-3
-    of the module's docstring): (near_one, mu_hat, sigma_hat, n, k), or None where fewer
-    than 2 classes (or a present value is NaN).
+    """Per metric, the censored logit-normal `Fit` of its present class values (steps 1-3
+    of the module's docstring), or None where fewer than 2 classes (or a present value is
+    NaN).
 
     Args:
         values: (G, M) class values on [0, 1] (a fitted value may fall outside).
@@ -111,7 +128,7 @@ def fit(values: np.ndarray, present: np.ndarray, se: np.ndarray | None = None) -
         x = logits(v[np.argsort(-d, kind="stable")[:k]])
         x = np.sort(x if near_one else -x)  # oriented: the near end at +inf, ascending
         c, b = _scores(n, k)
-        out.append((near_one, float(x @ c), float(x @ b), n, k))
+        out.append(Fit(near_one, float(x @ c), float(x @ b), n, k))
     return out
 
 
@@ -153,8 +170,9 @@ def pair_fit(x: np.ndarray, y: np.ndarray, present: np.ndarray) -> list[tuple | 
             out.append(None)
             continue
         c = np.cov(a, b)
-        out.append((a.mean(), b.mean(), c[0, 0], c[0, 1], c[1, 1], len(a)))
-    return [None if f is None else tuple(float(v) for v in f) for f in out]
+        moments = (a.mean(), b.mean(), c[0, 0], c[0, 1], c[1, 1])
+        out.append((*(float(v) for v in moments), len(a)))
+    return out
 
 
 def _mean(mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
@@ -163,16 +181,15 @@ def _mean(mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=4096)
-def draws(fit: tuple) -> np.ndarray:
+def draws(fit: Fit) -> np.ndarray:
     """Sorted pivotal draws (DRAWS,) of the population mean on [0, 1] from a `fit`."""
-    near_one, mu_hat, sigma_hat, n, k = fit
-    mu0, sigma0 = _pivots(int(n), int(k))
-    sigma = sigma_hat / sigma0
-    theta = _mean(mu_hat - mu0 * sigma, sigma)  # of the oriented logit
-    return np.sort(theta if near_one else 1 - theta)
+    mu0, sigma0 = _pivots(fit.n, fit.k)
+    sigma = fit.sigma / sigma0
+    theta = _mean(fit.mu - mu0 * sigma, sigma)  # of the oriented logit
+    return np.sort(theta if fit.near_one else 1 - theta)
 
 
-def interval_of(fit: tuple, confidence: float) -> tuple[float, float]:
+def interval_of(fit: Fit, confidence: float) -> tuple[float, float]:
     """(low, high) on [0, 1] of the population mean from a `fit`, its draws cached (a
     p-value searches over levels)."""
     alpha = (1 - confidence) / 2
